@@ -1,7 +1,7 @@
 /* The one header shared by the BPF programs and user space.
  *
  * Plain C with fixed-width types only, so the same bytes mean the same thing on both sides. Its
- * layout is guarded by static_asserts in agent/bpf_source/event_layout.cc; change both together.
+ * layout is guarded by static_asserts in agent/probe/event_layout.cc; change both together.
  * Every record in the ring buffer starts with struct ws_event_header.
  */
 #ifndef WIRESPAN_BPF_EVENTS_H_
@@ -135,6 +135,11 @@ struct ws_conn_event {
  * will never arrive: a known gap. A syscall larger than WS_MAX_COPY_PER_EVENT is split into several
  * events sharing syscall_len; beyond the per-syscall cap one final event covers the rest uncopied.
  */
+#ifdef __cplusplus
+/* The trailing flexible array member is C99; C++ compilers accept it as an extension. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 struct ws_data_event {
   struct ws_event_header hdr;
   struct ws_tuple tuple;
@@ -152,8 +157,13 @@ struct ws_data_event {
   WS_U8 syscall;   /* enum ws_syscall */
   WS_U8 flags;     /* WS_DATA_FLAG_* */
   WS_U32 pad;
-  WS_U8 data[];    /* copied_len bytes */
+#ifndef __cplusplus
+  WS_U8 data[]; /* copied_len bytes; C++ reads them at (const uint8_t*)(event + 1) */
+#endif
 };
+#ifdef __cplusplus
+#pragma GCC diagnostic pop
+#endif
 
 struct ws_proc_event {
   struct ws_event_header hdr;

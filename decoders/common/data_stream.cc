@@ -149,6 +149,13 @@ const ChunkMeta& DataStream::MetaAt(uint64_t pos) const {
   return marks_.front().meta;
 }
 
+uint64_t DataStream::NextChunkStart() const {
+  for (const Mark& m : marks_) {
+    if (m.pos > head_pos_) return m.pos;
+  }
+  return readable_end();
+}
+
 bool DataStream::ExpireHoles(uint64_t now_ns) {
   if (pending_.empty() || gap_len_ != 0) return false;
   auto it = pending_.begin();

@@ -69,6 +69,9 @@ class DataStream {
 
   // Metadata of the chunk holding the byte at stream position pos (the head chunk when unknown).
   const ChunkMeta& MetaAt(uint64_t pos) const;
+  // Stream position where the captured chunk after the head's chunk starts (or the readable end):
+  // chunk starts are likely message starts, which helps detection on connections seen mid-stream.
+  uint64_t NextChunkStart() const;
   // Metadata of the last byte or gap consumed so far.
   const ChunkMeta& last_consumed_meta() const { return last_consumed_meta_; }
 

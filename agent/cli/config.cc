@@ -1,0 +1,201 @@
+#include "agent/cli/config.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <sstream>
+
+#include "decoders/registry.h"
+
+namespace wirespan::agent {
+namespace {
+
+template <typename T>
+Status ParseNumber(std::string_view name, std::string_view text, T& out) {
+  T value{};
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return Status::Error(fmt::format("{}: '{}' is not a valid number", name, text));
+  }
+  out = value;
+  return Status::Ok();
+}
+
+Status ParseBool(std::string_view name, std::string_view text, bool& out) {
+  if (text == "1" || text == "true" || text == "yes" || text == "on") {
+    out = true;
+  } else if (text == "0" || text == "false" || text == "no" || text == "off") {
+    out = false;
+  } else {
+    return Status::Error(fmt::format("{}: '{}' is not a boolean (true/false)", name, text));
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  std::stringstream ss{std::string(text)};
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// YAML scalars go through the same parsers as environment strings, so errors read the same.
+template <typename T>
+Status YamlNumber(const YAML::Node& node, const char* key, T& out) {
+  if (!node[key]) return Status::Ok();
+  return ParseNumber(key, node[key].Scalar(), out);
+}
+
+Status YamlBool(const YAML::Node& node, const char* key, bool& out) {
+  if (!node[key]) return Status::Ok();
+  return ParseBool(key, node[key].Scalar(), out);
+}
+
+Status YamlStrings(const YAML::Node& node, const char* key, std::vector<std::string>& out) {
+  const YAML::Node n = node[key];
+  if (!n) return Status::Ok();
+  out.clear();
+  if (n.IsScalar()) {
+    out = SplitList(n.Scalar());
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) out.push_back(item.Scalar());
+  } else {
+    return Status::Error(fmt::format("{}: expected a list", key));
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+Status NumberList(std::string_view name, const std::vector<std::string>& items,
+                  std::vector<T>& out) {
+  out.clear();
+  for (const auto& item : items) {
+    T v{};
+    if (Status s = ParseNumber(name, item, v); !s.ok()) return s;
+    out.push_back(v);
+  }
+  return Status::Ok();
+}
+
+#define WS_RETURN_IF_ERROR(expr)      \
+  do {                                \
+    if (Status _s = (expr); !_s.ok()) \
+      return _s;                      \
+  } while (0)
+
+}  // namespace
+
+Status ApplyYaml(const YAML::Node& root, AgentConfig& c) {
+  if (!root || root.IsNull()) return Status::Ok();
+  if (!root.IsMap()) return Status::Error("configuration: the top level must be a mapping");
+  static const char* kKnown[] = {"select", "print", "log_level", "capture", "decode", "export"};
+  for (const auto& kv : root) {
+    const std::string key = kv.first.Scalar();
+    bool known = false;
+    for (const char* k : kKnown) known |= key == k;
+    if (!known) return Status::Error(fmt::format("configuration: unknown key '{}'", key));
+  }
+  try {
+    if (const YAML::Node sel = root["select"]) {
+      std::vector<std::string> items;
+      WS_RETURN_IF_ERROR(YamlStrings(sel, "pids", items));
+      if (sel["pids"]) WS_RETURN_IF_ERROR(NumberList("select.pids", items, c.pids));
+      WS_RETURN_IF_ERROR(YamlStrings(sel, "exe", c.exe_globs));
+      items.clear();
+      WS_RETURN_IF_ERROR(YamlStrings(sel, "ports", items));
+      if (sel["ports"]) WS_RETURN_IF_ERROR(NumberList("select.ports", items, c.ports));
+    }
+    if (root["print"]) c.print = root["print"].Scalar();
+    if (root["log_level"]) c.log_level = root["log_level"].Scalar();
+    if (const YAML::Node cap = root["capture"]) {
+      WS_RETURN_IF_ERROR(YamlNumber(cap, "copy_bytes_per_event", c.copy_bytes_per_event));
+      WS_RETURN_IF_ERROR(
+          YamlNumber(cap, "max_copy_bytes_per_syscall", c.max_copy_bytes_per_syscall));
+      WS_RETURN_IF_ERROR(YamlNumber(cap, "ring_buffer_mib", c.ring_buffer_mib));
+      WS_RETURN_IF_ERROR(YamlBool(cap, "protocol_prefilter", c.protocol_prefilter));
+    }
+    if (const YAML::Node dec = root["decode"]) {
+      WS_RETURN_IF_ERROR(YamlStrings(dec, "protocols", c.protocols));
+      WS_RETURN_IF_ERROR(YamlBool(dec, "sanitize_queries", c.sanitize_queries));
+      WS_RETURN_IF_ERROR(YamlNumber(dec, "max_query_text_bytes", c.max_query_text_bytes));
+      WS_RETURN_IF_ERROR(YamlNumber(dec, "max_connections", c.max_connections));
+      WS_RETURN_IF_ERROR(YamlNumber(dec, "idle_timeout_s", c.idle_timeout_s));
+    }
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp reports through exceptions; configuration loading is not the data path.
+    return Status::Error(fmt::format("configuration: {}", e.what()));
+  }
+  return Status::Ok();
+}
+
+Status LoadConfigFile(const std::string& path, AgentConfig& config) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::Error(fmt::format("configuration file '{}' cannot be read", path));
+  } catch (const YAML::Exception& e) {
+    return Status::Error(fmt::format("configuration file '{}': {}", path, e.what()));
+  }
+  Status s = ApplyYaml(root, config);
+  if (!s.ok()) return Status::Error(fmt::format("{}: {}", path, s.message()));
+  return Status::Ok();
+}
+
+Status ApplyEnvironment(AgentConfig& c, const char* (*getenv_fn)(const char*)) {
+  auto env = [&](const char* name) -> const char* { return getenv_fn(name); };
+  if (const char* v = env("WIRESPAN_PIDS")) {
+    WS_RETURN_IF_ERROR(NumberList("WIRESPAN_PIDS", SplitList(v), c.pids));
+  }
+  if (const char* v = env("WIRESPAN_EXE")) c.exe_globs = SplitList(v);
+  if (const char* v = env("WIRESPAN_PORTS")) {
+    WS_RETURN_IF_ERROR(NumberList("WIRESPAN_PORTS", SplitList(v), c.ports));
+  }
+  if (const char* v = env("WIRESPAN_PRINT")) c.print = v;
+  if (const char* v = env("WIRESPAN_LOG_LEVEL")) c.log_level = v;
+  if (const char* v = env("WIRESPAN_PROTOCOLS")) c.protocols = SplitList(v);
+  if (const char* v = env("WIRESPAN_SANITIZE_QUERIES")) {
+    WS_RETURN_IF_ERROR(ParseBool("WIRESPAN_SANITIZE_QUERIES", v, c.sanitize_queries));
+  }
+  if (const char* v = env("WIRESPAN_RING_BUFFER_MIB")) {
+    WS_RETURN_IF_ERROR(ParseNumber("WIRESPAN_RING_BUFFER_MIB", std::string_view(v),
+                                   c.ring_buffer_mib));
+  }
+  return Status::Ok();
+}
+
+Status Validate(const AgentConfig& c) {
+  if (c.print != "text" && c.print != "json" && c.print != "none") {
+    return Status::Error(fmt::format("print: '{}' must be text, json or none", c.print));
+  }
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  bool level_ok = false;
+  for (const char* l : kLevels) level_ok |= c.log_level == l;
+  if (!level_ok) return Status::Error(fmt::format("log_level: '{}' is not a level", c.log_level));
+  if (c.copy_bytes_per_event < 64 || c.copy_bytes_per_event > 16384) {
+    return Status::Error("capture.copy_bytes_per_event must be between 64 and 16384");
+  }
+  if (c.max_copy_bytes_per_syscall < c.copy_bytes_per_event) {
+    return Status::Error("capture.max_copy_bytes_per_syscall must be >= copy_bytes_per_event");
+  }
+  if (c.ring_buffer_mib < 1 || c.ring_buffer_mib > 1024 ||
+      (c.ring_buffer_mib & (c.ring_buffer_mib - 1)) != 0) {
+    return Status::Error("capture.ring_buffer_mib must be a power of two between 1 and 1024");
+  }
+  for (const auto& p : c.protocols) {
+    if (decoders::ProtocolFromName(p) == decoders::Protocol::kUnknown) {
+      return Status::Error(
+          fmt::format("decode.protocols: unknown protocol '{}' (http, postgresql, redis, amqp)", p));
+    }
+  }
+  if (c.max_connections == 0) return Status::Error("decode.max_connections must be > 0");
+  return Status::Ok();
+}
+
+}  // namespace wirespan::agent

@@ -1,0 +1,49 @@
+#include "agent/pipeline.h"
+
+namespace wirespan::agent {
+
+Pipeline::Pipeline(EventSource& source, model::SpanSink& sink, ResourceProvider& resources,
+                   const PipelineOptions& options)
+    : source_(source),
+      options_(options),
+      tracker_(options, &sink, &resources, static_cast<int64_t>(source.ToUnixNanos(0))) {}
+
+Status Pipeline::Start() {
+  Status s = source_.Start();
+  // The clock offset is known once the source runs (live capture measures it at start).
+  tracker_.set_clock_offset(static_cast<int64_t>(source_.ToUnixNanos(0)));
+  return s;
+}
+
+StatusOr<size_t> Pipeline::RunOnce() {
+  StatusOr<size_t> n = source_.Poll(tracker_, options_.poll_timeout_ms);
+  if (!n.ok()) return n;
+  const uint64_t now = source_.NowNanos();
+  if (now >= last_tick_ns_ + options_.tick_interval_ns) {
+    last_tick_ns_ = now;
+    tracker_.Tick(now);
+  }
+  return n;
+}
+
+Status Pipeline::Run(const std::atomic<bool>& stop) {
+  while (!stop.load(std::memory_order_relaxed)) {
+    StatusOr<size_t> n = RunOnce();
+    if (!n.ok()) {
+      Finish();
+      return n.status();
+    }
+    if (source_.Exhausted()) break;
+  }
+  Finish();
+  return Status::Ok();
+}
+
+void Pipeline::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  tracker_.CloseAll(source_.NowNanos());
+  source_.Stop();
+}
+
+}  // namespace wirespan::agent
