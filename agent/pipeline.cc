@@ -6,7 +6,9 @@ Pipeline::Pipeline(EventSource& source, model::SpanSink& sink, ResourceProvider&
                    const PipelineOptions& options)
     : source_(source),
       options_(options),
-      tracker_(options, &sink, &resources, static_cast<int64_t>(source.ToUnixNanos(0))) {}
+      tracker_(options, &sink, &resources, static_cast<int64_t>(source.ToUnixNanos(0))) {
+  tap_.tracker = &tracker_;
+}
 
 Status Pipeline::Start() {
   Status s = source_.Start();
@@ -16,7 +18,7 @@ Status Pipeline::Start() {
 }
 
 StatusOr<size_t> Pipeline::RunOnce() {
-  StatusOr<size_t> n = source_.Poll(tracker_, options_.poll_timeout_ms);
+  StatusOr<size_t> n = source_.Poll(tap_, options_.poll_timeout_ms);
   if (!n.ok()) return n;
   const uint64_t now = source_.NowNanos();
   if (now >= last_tick_ns_ + options_.tick_interval_ns) {

@@ -33,7 +33,7 @@ extern "C" {
 
 /* Per-event copy is bounded by one per-CPU scratch value (32 KiB on these kernels). */
 #define WS_MAX_COPY_PER_EVENT 16384u
-#define WS_DEFAULT_MAX_COPY_PER_SYSCALL (256u * 1024u)
+#define WS_DEFAULT_MAX_COPY_PER_SYSCALL (512u * 1024u)
 #define WS_MAX_IOVECS 64u
 #define WS_PROTO_SNIFF_LEN 16u
 

@@ -26,7 +26,7 @@ struct AgentConfig {
 
   // Capture.
   uint32_t copy_bytes_per_event = 16384;
-  uint32_t max_copy_bytes_per_syscall = 256 * 1024;
+  uint32_t max_copy_bytes_per_syscall = 512 * 1024;
   uint32_t ring_buffer_mib = 32;
   bool protocol_prefilter = true;
 

@@ -55,6 +55,9 @@ class DataStream {
   uint64_t head_pos() const { return head_pos_; }
   // Bytes of known gap at the head; only non-zero once Head() is empty.
   uint64_t GapAtHead() const;
+  // Gap bytes after Head(): when non-zero, Head() cannot grow, so a parser waiting for more bytes
+  // of the frame at the head would wait forever.
+  uint64_t TrailingGap() const { return gap_len_; }
   bool empty() const { return Head().empty() && GapAtHead() == 0; }
   // True once any byte or gap has been added: head_pos() is then meaningful.
   bool started() const { return started_; }

@@ -43,32 +43,38 @@ void ParseFrames(Parser& parser, DataStream& stream, std::deque<Frame>& frames,
         if (!progressed) break;
         continue;
       case ParseState::kNeedsMoreData:
-        if (stream.GapAtHead() > 0) break;  // the parser cannot use a gap here: resync past it
+        // The parser cannot use a gap, and bytes behind a gap never join the head: resync.
+        if (stream.GapAtHead() > 0 || stream.TrailingGap() > 0) break;
         if (stream.Head().size() > options.max_frame_bytes) break;  // would never complete
         return;
       case ParseState::kInvalid:
         break;
     }
-    // Resync.
-    ++stats.parse_errors;
     parser.Reset();
     if (uint64_t gap = stream.GapAtHead(); gap > 0) {
+      // A gap between frames is lost data, not a parse error.
+      if (state != ParseState::kNeedsMoreData) ++stats.parse_errors;
       ++stats.gaps;
       stats.resync_bytes += gap;
       stream.ConsumeGap(gap);
       continue;
     }
+    ++stats.parse_errors;
     std::string_view head = stream.Head();
     size_t boundary = parser.FindFrameBoundary(head);
-    if (boundary == std::string_view::npos || boundary == 0) {
-      // Keep a tail that could be the start of a boundary split across reads.
-      const size_t keep = std::min(head.size() - 1, Parser::kMaxBoundaryLength);
-      boundary = head.size() - keep;
-      if (boundary == 0) boundary = 1;
+    if (boundary != std::string_view::npos && boundary > 0) {
+      stats.resync_bytes += boundary;
+      stream.Consume(boundary);
+      continue;
     }
-    stats.resync_bytes += boundary;
-    stream.Consume(boundary);
-    if (stream.Head().size() <= Parser::kMaxBoundaryLength && stream.GapAtHead() == 0) return;
+    // No boundary yet. Keep a tail that could start one split across reads, unless a gap follows
+    // (then nothing can complete it).
+    const size_t keep =
+        stream.TrailingGap() > 0 ? 0 : std::min(head.size() - 1, Parser::kMaxBoundaryLength);
+    const size_t drop = std::max<size_t>(head.size() - keep, 1);
+    stats.resync_bytes += drop;
+    stream.Consume(drop);
+    if (stream.GapAtHead() == 0) return;
   }
 }
 

@@ -76,6 +76,7 @@ struct DecoderStats {
   uint64_t unmatched_responses = 0;
   uint64_t dropped_frames = 0;    // beyond max_pending_frames
   uint64_t spans = 0;
+  uint64_t protocol_switches = 0;  // HTTP upgrade, CONNECT tunnel, STARTTLS: decoding stopped
 };
 
 }  // namespace wirespan::decoders
