@@ -6,7 +6,8 @@ Pipeline::Pipeline(EventSource& source, model::SpanSink& sink, ResourceProvider&
                    const PipelineOptions& options)
     : source_(source),
       options_(options),
-      tracker_(options, &sink, &resources, static_cast<int64_t>(source.ToUnixNanos(0))) {
+      trace_builder_(&sink, options.trace_options),
+      tracker_(options, &trace_builder_, &resources, static_cast<int64_t>(source.ToUnixNanos(0))) {
   tap_.tracker = &tracker_;
 }
 
@@ -24,6 +25,7 @@ StatusOr<size_t> Pipeline::RunOnce() {
   if (now >= last_tick_ns_ + options_.tick_interval_ns) {
     last_tick_ns_ = now;
     tracker_.Tick(now);
+    trace_builder_.Tick(source_.ToUnixNanos(now));
   }
   return n;
 }
@@ -45,6 +47,7 @@ void Pipeline::Finish() {
   if (finished_) return;
   finished_ = true;
   tracker_.CloseAll(source_.NowNanos());
+  trace_builder_.Flush();
   source_.Stop();
 }
 

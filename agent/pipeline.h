@@ -1,10 +1,12 @@
-// Events in, spans out: an event source feeding connection tracking, driven by one thread.
+// Events in, spans out: an event source feeding connection tracking and decoding, spans linked
+// into traces, all driven by one thread.
 #pragma once
 
 #include <atomic>
 #include <functional>
 
 #include "agent/sources/event_source.h"
+#include "agent/tracing/trace_builder.h"
 #include "agent/tracking/connection_tracker.h"
 #include "base/status.h"
 #include "model/span.h"
@@ -12,6 +14,7 @@
 namespace wirespan::agent {
 
 struct PipelineOptions : TrackerOptions {
+  TraceBuilderOptions trace_options;
   uint64_t tick_interval_ns = 50'000'000;  // housekeeping cadence, in source time
   int poll_timeout_ms = 100;
 };
@@ -37,6 +40,7 @@ class Pipeline {
 
   ConnectionTracker& tracker() { return tracker_; }
   const ConnectionTracker& tracker() const { return tracker_; }
+  const TraceBuilder& trace_builder() const { return trace_builder_; }
   EventSource& source() { return source_; }
 
  private:
@@ -54,6 +58,7 @@ class Pipeline {
 
   EventSource& source_;
   PipelineOptions options_;
+  TraceBuilder trace_builder_;  // between decoding and the caller's sink: links parents
   ConnectionTracker tracker_;
   Tap tap_;
   uint64_t last_tick_ns_ = 0;

@@ -59,11 +59,23 @@ const char* StatusCodeName(StatusCode code);
 TraceId NewTraceId();
 SpanId NewSpanId();
 
+// A server or consumer span that has begun (its request arrived) but not ended. Trace building
+// uses it to know which requests a thread is serving while its client calls complete. The span
+// reported later at OnSpan has the same conn_id and start time.
+struct SpanStart {
+  uint32_t tgid = 0;
+  uint32_t tid = 0;
+  uint64_t conn_id = 0;
+  uint64_t start_time_unix_nano = 0;
+  SpanKind kind = SpanKind::kServer;
+};
+
 // Where finished spans go. Implementations must not block the capture path.
 class SpanSink {
  public:
   virtual ~SpanSink() = default;
   virtual void OnSpan(Span span) = 0;
+  virtual void OnSpanStart(const SpanStart& /*start*/) {}
 };
 
 }  // namespace wirespan::model

@@ -4,9 +4,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <cmath>
 #include <sstream>
 
 #include "decoders/registry.h"
+#include "exporters/otlp/export_client.h"
+#include "exporters/prometheus/server.h"
 
 namespace wirespan::agent {
 namespace {
@@ -89,6 +92,120 @@ Status NumberList(std::string_view name, const std::vector<std::string>& items,
       return _s;                      \
   } while (0)
 
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// `export:` — otlp: {...}, prometheus: {listen: ADDR} | ADDR | true/false, metrics_interval,
+// shutdown_timeout.
+Status ApplyExportYaml(const YAML::Node& exp, AgentConfig& c) {
+  if (exp.IsNull()) return Status::Ok();
+  if (!exp.IsMap()) return Status::Error("export: expected a mapping");
+  static const char* kKnown[] = {"otlp", "prometheus", "metrics_interval", "shutdown_timeout"};
+  for (const auto& kv : exp) {
+    const std::string key = kv.first.Scalar();
+    bool known = false;
+    for (const char* k : kKnown) known |= key == k;
+    if (!known) {
+      return Status::Error(fmt::format(
+          "export.{}: unknown key (otlp, prometheus, metrics_interval, shutdown_timeout)", key));
+    }
+  }
+  if (const YAML::Node otlp = exp["otlp"]) {
+    if (otlp.IsNull()) {
+      c.otlp_enabled = true;  // `otlp:` alone: defaults (http://localhost:4318)
+    } else if (otlp.IsScalar()) {
+      // `otlp: http://collector:4318` or `otlp: false`
+      const std::string v = otlp.Scalar();
+      bool on = false;
+      if (ParseBool("export.otlp", v, on).ok()) {
+        c.otlp_enabled = on;
+      } else {
+        c.otlp.endpoint = v;
+        c.otlp_enabled = true;
+      }
+    } else if (otlp.IsMap()) {
+      YAML::Node copy = YAML::Clone(otlp);
+      bool enabled = true;
+      if (copy["enabled"]) {
+        WS_RETURN_IF_ERROR(ParseBool("export.otlp.enabled", copy["enabled"].Scalar(), enabled));
+        copy.remove("enabled");
+      }
+      if (Status s = exporters::otlp::ApplyYaml(c.otlp, copy); !s.ok()) {
+        return Status::Error("export." + s.message());
+      }
+      c.otlp_enabled = enabled;
+    } else {
+      return Status::Error("export.otlp: expected a mapping");
+    }
+  }
+  if (const YAML::Node prom = exp["prometheus"]) {
+    if (prom.IsNull()) {
+      c.prometheus_listen = kDefaultPrometheusListen;
+    } else if (prom.IsScalar()) {
+      bool on = false;
+      if (ParseBool("export.prometheus", prom.Scalar(), on).ok()) {
+        c.prometheus_listen = on ? kDefaultPrometheusListen : "";
+      } else {
+        c.prometheus_listen = prom.Scalar();
+      }
+    } else if (prom.IsMap()) {
+      for (const auto& kv : prom) {
+        const std::string key = kv.first.Scalar();
+        if (key != "listen" && key != "enabled") {
+          return Status::Error(fmt::format("export.prometheus.{}: unknown key (listen, enabled)",
+                                           key));
+        }
+      }
+      bool enabled = true;
+      if (prom["enabled"]) {
+        WS_RETURN_IF_ERROR(ParseBool("export.prometheus.enabled", prom["enabled"].Scalar(), enabled));
+      }
+      c.prometheus_listen = !enabled ? ""
+                            : prom["listen"] ? prom["listen"].Scalar()
+                                             : kDefaultPrometheusListen;
+    } else {
+      return Status::Error("export.prometheus: expected a mapping, an address or true/false");
+    }
+  }
+  if (const YAML::Node v = exp["metrics_interval"]) {
+    auto d = ParseDuration("export.metrics_interval", v.Scalar());
+    if (!d.ok()) return d.status();
+    c.otlp.metric_export_interval = *d;
+  }
+  if (const YAML::Node v = exp["shutdown_timeout"]) {
+    auto d = ParseDuration("export.shutdown_timeout", v.Scalar());
+    if (!d.ok()) return d.status();
+    c.shutdown_timeout = *d;
+  }
+  return Status::Ok();
+}
+
+// OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER: comma-separated exporter names.
+Status ApplySignalExporters(const char* name, std::string_view text, bool traces, AgentConfig& c,
+                            bool& otlp_on, bool& any_otlp_listed) {
+  bool otlp = false;
+  for (const std::string& raw : SplitList(text)) {
+    const std::string item = Lower(raw);
+    if (item == "otlp") {
+      otlp = true;
+    } else if (item == "none") {
+    } else if (traces && item == "console") {
+      if (c.print.empty()) c.print = "text";
+    } else if (!traces && item == "prometheus") {
+      if (c.prometheus_listen.empty()) c.prometheus_listen = kDefaultPrometheusListen;
+    } else {
+      return Status::Error(fmt::format("{}: '{}' is not supported ({})", name, raw,
+                                       traces ? "otlp, console, none" : "otlp, prometheus, none"));
+    }
+  }
+  otlp_on = otlp;
+  any_otlp_listed |= otlp;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ApplyYaml(const YAML::Node& root, AgentConfig& c) {
@@ -127,6 +244,7 @@ Status ApplyYaml(const YAML::Node& root, AgentConfig& c) {
       WS_RETURN_IF_ERROR(YamlNumber(dec, "max_connections", c.max_connections));
       WS_RETURN_IF_ERROR(YamlNumber(dec, "idle_timeout_s", c.idle_timeout_s));
     }
+    if (const YAML::Node exp = root["export"]) WS_RETURN_IF_ERROR(ApplyExportYaml(exp, c));
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports through exceptions; configuration loading is not the data path.
     return Status::Error(fmt::format("configuration: {}", e.what()));
@@ -167,11 +285,75 @@ Status ApplyEnvironment(AgentConfig& c, const char* (*getenv_fn)(const char*)) {
     WS_RETURN_IF_ERROR(ParseNumber("WIRESPAN_RING_BUFFER_MIB", std::string_view(v),
                                    c.ring_buffer_mib));
   }
+  if (const char* v = env("WIRESPAN_PROMETHEUS"); v != nullptr && *v != '\0') {
+    bool on = false;
+    if (ParseBool("WIRESPAN_PROMETHEUS", v, on).ok()) {
+      c.prometheus_listen = on ? kDefaultPrometheusListen : "";
+    } else {
+      c.prometheus_listen = v;
+    }
+  }
+  if (const char* v = env("WIRESPAN_SHUTDOWN_TIMEOUT"); v != nullptr && *v != '\0') {
+    auto d = ParseDuration("WIRESPAN_SHUTDOWN_TIMEOUT", v);
+    if (!d.ok()) return d.status();
+    c.shutdown_timeout = *d;
+  }
+
+  // The standard OpenTelemetry exporter variables.
+  auto set = [&](const char* name) {
+    const char* v = env(name);
+    return v != nullptr && *v != '\0';
+  };
+  WS_RETURN_IF_ERROR(exporters::otlp::ApplyEnv(c.otlp, [&](const char* name) { return env(name); }));
+  if (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ||
+      set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")) {
+    c.otlp_enabled = true;
+  }
+  bool any_otlp_listed = false;
+  if (set("OTEL_TRACES_EXPORTER")) {
+    WS_RETURN_IF_ERROR(ApplySignalExporters("OTEL_TRACES_EXPORTER", env("OTEL_TRACES_EXPORTER"),
+                                            true, c, c.otlp_traces, any_otlp_listed));
+  }
+  if (set("OTEL_METRICS_EXPORTER")) {
+    WS_RETURN_IF_ERROR(ApplySignalExporters("OTEL_METRICS_EXPORTER",
+                                            env("OTEL_METRICS_EXPORTER"), false, c,
+                                            c.otlp_metrics, any_otlp_listed));
+  }
+  if (any_otlp_listed) c.otlp_enabled = true;  // asked for by name: default endpoint if none
   return Status::Ok();
 }
 
+std::string EffectivePrint(const AgentConfig& c) {
+  if (!c.print.empty()) return c.print;
+  return c.otlp_enabled && (c.otlp_traces || c.otlp_metrics) ? "none" : "text";
+}
+
+StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view name, std::string_view text) {
+  std::string t(text);
+  t.erase(0, t.find_first_not_of(" \t"));
+  t.erase(t.find_last_not_of(" \t") + 1);
+  double scale = 1000.0;  // plain numbers are seconds
+  auto strip = [&](std::string_view suffix, double s) {
+    if (t.size() > suffix.size() && t.compare(t.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      t.resize(t.size() - suffix.size());
+      scale = s;
+      return true;
+    }
+    return false;
+  };
+  strip("ms", 1.0) || strip("s", 1000.0) || strip("m", 60000.0) || strip("h", 3600000.0);
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size() || !std::isfinite(value) ||
+      value < 0) {
+    return Status::Error(fmt::format(
+        "{}: '{}' is not a duration (e.g. 500ms, 10s, 2m; a plain number is seconds)", name, text));
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(value * scale)));
+}
+
 Status Validate(const AgentConfig& c) {
-  if (c.print != "text" && c.print != "json" && c.print != "none") {
+  if (!c.print.empty() && c.print != "text" && c.print != "json" && c.print != "none") {
     return Status::Error(fmt::format("print: '{}' must be text, json or none", c.print));
   }
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
@@ -195,6 +377,35 @@ Status Validate(const AgentConfig& c) {
     }
   }
   if (c.max_connections == 0) return Status::Error("decode.max_connections must be > 0");
+  if (!c.prometheus_listen.empty()) {
+    exporters::prometheus::ServerOptions options;
+    if (Status s = exporters::prometheus::ParseListenAddress(c.prometheus_listen, options);
+        !s.ok()) {
+      return Status::Error(fmt::format("export.prometheus.listen: '{}': {}", c.prometheus_listen,
+                                       s.message()));
+    }
+  }
+  if (c.otlp_enabled) {
+    using exporters::otlp::Signal;
+    if (c.otlp_traces) {
+      if (Status s = exporters::otlp::ValidateSignalConfig(ResolveSignal(c.otlp, Signal::kTraces));
+          !s.ok()) {
+        return Status::Error("export.otlp (traces): " + s.message());
+      }
+      if (c.otlp.max_queue_size == 0 || c.otlp.max_export_batch_size == 0) {
+        return Status::Error("export.otlp.max_queue_size and max_export_batch_size must be > 0");
+      }
+    }
+    if (c.otlp_metrics) {
+      if (Status s = exporters::otlp::ValidateSignalConfig(ResolveSignal(c.otlp, Signal::kMetrics));
+          !s.ok()) {
+        return Status::Error("export.otlp (metrics): " + s.message());
+      }
+    }
+  }
+  if (c.otlp.metric_export_interval < std::chrono::milliseconds(100)) {
+    return Status::Error("export.metrics_interval must be at least 100ms");
+  }
   return Status::Ok();
 }
 

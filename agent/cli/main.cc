@@ -25,10 +25,26 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string print, log_level, protocols;
   bool no_sanitize = false;
+  std::string otlp_endpoint, otlp_protocol, metrics_interval, shutdown_timeout;
+  std::vector<std::string> prometheus;
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("-c,--config", config_path, "YAML configuration file");
-    cmd->add_option("--print", print, "Console output when no collector is configured")
+    cmd->add_option("--print", print,
+                    "Console output: text (the default when no OTLP endpoint is configured), "
+                    "json, none; with OTLP export it is none unless given")
         ->check(CLI::IsMember({"text", "json", "none"}));
+    cmd->add_option("--otlp-endpoint", otlp_endpoint,
+                    "Export to this OTLP/HTTP endpoint (like OTEL_EXPORTER_OTLP_ENDPOINT, e.g. "
+                    "http://127.0.0.1:4318)");
+    cmd->add_option("--otlp-protocol", otlp_protocol, "http/protobuf (default) or http/json");
+    cmd->add_option("--prometheus", prometheus,
+                    "Serve Prometheus metrics on ADDR:PORT (default 127.0.0.1:9464)")
+        ->expected(0, 1)
+        ->type_name("[ADDR]");
+    cmd->add_option("--metrics-interval", metrics_interval,
+                    "OTLP metric export interval, e.g. 10s (default 60s)");
+    cmd->add_option("--shutdown-timeout", shutdown_timeout,
+                    "Deadline for flushing exporters at exit, e.g. 5s");
     cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error");
     cmd->add_option("--protocols", protocols, "Comma-separated: http,postgresql,redis,amqp");
     cmd->add_flag("--no-sanitize", no_sanitize, "Export SQL and commands with their literals");
@@ -96,6 +112,32 @@ int main(int argc, char** argv) {
     }
   }
   if (no_sanitize) config.sanitize_queries = false;
+  if (!otlp_endpoint.empty()) {
+    config.otlp.endpoint = otlp_endpoint;
+    config.otlp_enabled = true;
+  }
+  if (!otlp_protocol.empty()) {
+    auto p = wirespan::exporters::otlp::ParseProtocol(otlp_protocol);
+    if (!p.ok()) return fail(wirespan::Status::Error("--otlp-protocol: " + p.status().message()));
+    config.otlp.protocol = *p;
+  }
+  if (!metrics_interval.empty()) {
+    auto d = wirespan::agent::ParseDuration("--metrics-interval", metrics_interval);
+    if (!d.ok()) return fail(d.status());
+    config.otlp.metric_export_interval = *d;
+  }
+  if (!shutdown_timeout.empty()) {
+    auto d = wirespan::agent::ParseDuration("--shutdown-timeout", shutdown_timeout);
+    if (!d.ok()) return fail(d.status());
+    config.shutdown_timeout = *d;
+  }
+  for (CLI::App* cmd : {run, replay}) {
+    if (cmd->parsed() && cmd->count("--prometheus") > 0) {
+      config.prometheus_listen = prometheus.empty() || prometheus.back().empty()
+                                     ? wirespan::agent::kDefaultPrometheusListen
+                                     : prometheus.back();
+    }
+  }
   if (!pids.empty()) config.pids = pids;
   if (!exes.empty()) config.exe_globs = exes;
   if (!ports.empty()) config.ports = ports;

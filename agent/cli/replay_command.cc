@@ -21,6 +21,10 @@ int RunReplay(const AgentConfig& config, const ReplayArgs& args) {
     spdlog::error("{}", output.status().message());
     return 2;
   }
+  if (Status s = (*output)->Start(); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 2;
+  }
   StaticResourceProvider resources("replay");
   Pipeline pipeline(source, (*output)->sink(), resources, PipelineOptionsFrom(config));
   if (Status s = pipeline.Start(); !s.ok()) {
@@ -28,8 +32,15 @@ int RunReplay(const AgentConfig& config, const ReplayArgs& args) {
     return 1;
   }
   Status s = pipeline.Run(StopRequested());
-  (*output)->Shutdown();
   const auto& t = pipeline.tracker().stats();
+  metrics::SelfMetricsSnapshot snapshot;
+  snapshot.events_read = source.stats().events;
+  snapshot.connections_opened = t.connections_opened;
+  snapshot.connections_closed = t.connections_closed;
+  snapshot.connections_undetected = t.undetected;
+  snapshot.stream_gap_bytes = t.stream_gap_bytes;
+  (*output)->self_metrics().Publish(snapshot);
+  (*output)->Shutdown(config.shutdown_timeout);
   spdlog::info("replay: {} connections, {} undetected, {} gap bytes", t.connections_opened,
                t.undetected, t.stream_gap_bytes);
   if (!s.ok()) {

@@ -74,6 +74,8 @@ ConnectionTracker::Connection& ConnectionTracker::Create(uint64_t conn_id, uint3
   conn->midstream = midstream;
   conn->streams = {decoders::DataStream(options_.stream_limits),
                    decoders::DataStream(options_.stream_limits)};
+  // Every source numbers stream bytes from 0 at the first byte it saw, mid-stream or not.
+  for (auto& s : conn->streams) s.StartAt(0);
   auto& info = conn->info;
   info.conn_id = conn_id;
   info.tgid = tgid;

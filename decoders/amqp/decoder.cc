@@ -114,8 +114,10 @@ Detection Detect(std::string_view head, bool stream_start) {
       return {Protocol::kAmqp, n == 8 ? 100 : 10, MessageKind::kRequest};
     }
     // Another protocol version's header ("AMQP" 0 0 9 0, "AMQP" 1 1 0 9...): still AMQP.
-    if (n == 8 && head.substr(0, 4) == "AMQP") return {Protocol::kAmqp, 60, MessageKind::kRequest};
-    return none;
+    if (head.substr(0, std::min<size_t>(n, 4)) != std::string_view("AMQP").substr(0, std::min<size_t>(n, 4))) {
+      return none;
+    }
+    return {Protocol::kAmqp, n == 8 ? 60 : 10, MessageKind::kRequest};
   }
   if (type != 1 && type != 2 && type != 8) return none;
   if (head.size() < kFrameHeaderSize) return {Protocol::kAmqp, 1, MessageKind::kRequest};

@@ -47,6 +47,15 @@ class DataStream {
   void Add(uint64_t pos, std::string_view bytes, uint64_t covered_len, const ChunkMeta& meta,
            uint64_t now_ns);
 
+  // Declares where the stream begins, before any chunk arrives, so a chunk that arrives early (out
+  // of order) waits for the bytes before it. Without it the first chunk added sets the start.
+  void StartAt(uint64_t pos) {
+    if (!started_) {
+      started_ = true;
+      head_pos_ = pos;
+    }
+  }
+
   // Contiguous known bytes at the head.
   std::string_view Head() const {
     return std::string_view(buffer_).substr(consumed_);

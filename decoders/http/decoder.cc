@@ -51,6 +51,14 @@ class HttpDecoder : public ConnectionDecoder {
         responses_.push_back(std::move(last));
       }
     }
+    // A server is now serving these requests: trace building needs to know before they end.
+    for (const ChunkMeta& first : state_.started) {
+      if (role_ != Role::kServer) break;
+      sink.OnSpanStart(model::SpanStart{conn.tgid, first.tid, conn.conn_id,
+                                        conn.ToUnixNanos(first.first_ts_ns),
+                                        model::SpanKind::kServer});
+    }
+    state_.started.clear();
     records_.clear();
     MatchMessages(requests_, responses_, now_ns, closed, options_, *stats_, &records_);
     for (const Record& record : records_) {

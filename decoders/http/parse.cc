@@ -481,6 +481,8 @@ ParseState Parser::ParseHeaders(DataStream& stream) {
     state_->pending.push_back(PendingRequest{m.seq, stream.MetaAt(stream.head_pos()).first_ts_ns,
                                              m.method == "HEAD", m.method == "CONNECT"});
     while (state_->pending.size() > options_.max_pending_frames) state_->pending.pop_front();
+    state_->started.push_back(stream.MetaAt(stream.head_pos()));
+    while (state_->started.size() > options_.max_pending_frames) state_->started.pop_front();
   } else if (!m.interim()) {
     PendingRequest req;
     auto& pending = state_->pending;

@@ -96,6 +96,8 @@ struct PendingRequest {
 };
 struct ConnectionState {
   std::deque<PendingRequest> pending;  // requests whose final response has not started yet
+  // First bytes of requests parsed since the last Emit: announced as started server spans.
+  std::deque<ChunkMeta> started;
   uint64_t next_seq = 1;
   bool switched = false;  // upgraded or tunnelled: no more HTTP on this connection
 };

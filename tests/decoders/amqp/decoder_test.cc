@@ -45,7 +45,9 @@ TEST(AmqpDetect, ProtocolHeaderStartAndMidStream) {
   EXPECT_EQ(d.confidence, 100);
   EXPECT_EQ(d.kind, MessageKind::kRequest);
   EXPECT_EQ(Detect("AMQ", true).confidence, 10);  // a prefix: ask again with more bytes
-  EXPECT_EQ(Detect("AMQX\0\0\x09\x01", true).confidence, 0);
+  EXPECT_EQ(Detect(std::string("AMQX\0\0\x09\x01", 8), true).confidence, 0);
+  EXPECT_EQ(Detect(std::string("AMQP\x01\x01", 6), true).confidence, 10);
+  EXPECT_EQ(Detect(std::string("AMQP\x01\x01\x08\x00", 8), true).confidence, 60);
   d = Detect(ServerHandshake(), true);
   EXPECT_EQ(d.confidence, 100);
   EXPECT_EQ(d.kind, MessageKind::kResponse);
