@@ -110,7 +110,6 @@ class Outputs : public SpanOutput {
       return Status::Error(fmt::format("export.prometheus.listen: cannot serve on {}: {}",
                                        config_.prometheus_listen, s.message()));
     }
-    spdlog::info("Prometheus metrics on http://{}/metrics", config_.prometheus_listen);
     return Status::Ok();
   }
 

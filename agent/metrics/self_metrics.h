@@ -5,6 +5,23 @@
 // exporters (OTLP metric exporter, Prometheus endpoint) collect on their own threads. So the
 // pipeline thread fills a SelfMetricsSnapshot from its own state (e.g. once a second) and
 // Publish()es it under a mutex; Collect() only ever reads the last published snapshot.
+//
+// Metrics (Prometheus names in brackets; all counters are cumulative since agent start):
+//   wirespan.capture.events.read / .events.submitted  {event}  [wirespan_capture_events_*_total]
+//   wirespan.capture.copied            By       [wirespan_capture_copied_bytes_total]
+//   wirespan.capture.drops{reason}     {event}  reason = ring_buffer_full, map_full,
+//                                               copy_truncated, read_failed, iovec_limit
+//   wirespan.capture.prefiltered       {syscall}  skipped by the in-kernel protocol pre-filter
+//   wirespan.capture.gap               By       stream bytes known never to arrive
+//   wirespan.connections.tracked (gauge), .opened, .closed, .evicted{reason=idle|capacity},
+//     .undetected                      {connection}
+//   wirespan.decoder.parse_errors{protocol}, wirespan.decoder.spans{protocol}
+//   wirespan.trace.client_spans{parent=parented|unknown|none}
+//   wirespan.spans.exported, .dropped{reason=queue_full|shutdown}, .failed, .sampled_out {span}
+//   wirespan.export.queue.size / .capacity (gauges, {span}), wirespan.export.queue.fill (ratio)
+//   wirespan.export.failures / .requests / .retries {signal=traces|metrics}, .sent (By)
+//   wirespan.metrics.exported          {data_point}
+// Kernel series appear once capture runs; export series only with the OTLP exporters.
 #pragma once
 
 #include <array>

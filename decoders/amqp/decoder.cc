@@ -59,6 +59,14 @@ class AmqpDecoder final : public ConnectionDecoder {
       stitcher_.Add(std::move(q.front()), from_client, &records_);
       q.pop_front();
     }
+    // Messages the consumer now holds: it processes them until it settles.
+    for (const ChunkMeta& first : stitcher_.started()) {
+      if (role_ == Role::kServer) break;  // the broker's side: nothing to enclose
+      sink.OnSpanStart(model::SpanStart{conn.tgid, first.tid, conn.conn_id,
+                                        conn.ToUnixNanos(first.first_ts_ns),
+                                        model::SpanKind::kConsumer});
+    }
+    stitcher_.started().clear();
     stitcher_.Expire(now_ns, &records_);
     if (closed) stitcher_.Flush(&records_);
     for (const Record& r : records_) {

@@ -183,6 +183,7 @@ void Stitcher::OnResponse(Channel& ch, Call call, Frame& reply, std::vector<Reco
       Emit(std::move(r), out);
     } else {
       const uint64_t tag = r.delivery_tag;
+      if (started_.size() < options_.max_pending_frames) started_.push_back(r.start);
       ch.unsettled[tag] = std::move(r);
       Cap(ch.unsettled, out);
     }
@@ -301,6 +302,7 @@ void Stitcher::OnMessage(Channel& ch, Frame& frame, bool from_client, std::vecto
           Emit(std::move(old->second), out);  // a reused tag: the old one was never settled
           ch.unsettled.erase(old);
         }
+        if (started_.size() < options_.max_pending_frames) started_.push_back(r.start);
         ch.unsettled[tag] = std::move(r);
         Cap(ch.unsettled, out);
       }

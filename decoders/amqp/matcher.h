@@ -32,6 +32,10 @@ class Stitcher {
   // The connection closed: everything pending is finished now.
   void Flush(std::vector<Record>* out);
 
+  // First bytes of messages now waiting for the client's settlement: the consumer is processing
+  // them, so trace building announces them as started consumer spans. Cleared by the caller.
+  std::vector<ChunkMeta>& started() { return started_; }
+
   // For tests and the decoder.
   size_t pending_calls() const;
   size_t pending_messages() const;
@@ -69,6 +73,7 @@ class Stitcher {
   const DecoderOptions& options_;
   DecoderStats* stats_;
   std::map<uint16_t, Channel> channels_;
+  std::vector<ChunkMeta> started_;
 };
 
 }  // namespace wirespan::decoders::amqp

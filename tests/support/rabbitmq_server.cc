@@ -108,8 +108,11 @@ std::string RabbitmqServer::Url() const {
 }
 
 std::vector<std::string> RabbitmqServer::Env() const {
+  // -start_epmd false: the broker and every rabbitmqctl use our epmd instead of each trying to
+  // daemonize one (those exit at once, and nobody reaps them in a container without an init).
   return {"HOME=" + dir_ + "/home", "RABBITMQ_NODENAME=" + node_,
-          "ERL_EPMD_PORT=" + std::to_string(epmd_port_), "ERL_EPMD_ADDRESS=127.0.0.1"};
+          "ERL_EPMD_PORT=" + std::to_string(epmd_port_), "ERL_EPMD_ADDRESS=127.0.0.1",
+          "ERL_FLAGS=-start_epmd false"};
 }
 
 int RabbitmqServer::Ctl(const std::vector<std::string>& args, std::string* out) const {
