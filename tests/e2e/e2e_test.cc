@@ -7,8 +7,13 @@
 //   TracesMetricsAndIdentity: requests one at a time (with and without traceparent), then 16
 //     concurrent ones; span trees, semantic-convention attributes, AMQP trace continuation,
 //     metric counts, resource identity, no self-tracing, clean exit.        (acceptance 1, 2, 4)
+//   WorkerSqlIsChildOfItsConsumeSpan: the sync worker's INSERT is the child of the delivery it
+//     handles (also checked above; on its own here so a regression names itself).
 //   ReceiverOutage: the receiver is gone for 60 s under load; the agent stays up with bounded
 //     memory, counts its drops (Prometheus self-metrics), and exports again once it is back. (3)
+//
+// Run: ctest --test-dir <build> -L e2e --output-on-failure (about 2 minutes; prints its figures
+// as "[e2e] ..." lines).
 //
 // How a span is tied to the request it was made for, whatever the agent concluded: the test sends
 // X-Request-Id = the request's trace id (hex), and the app puts it where sanitizing keeps it —
@@ -541,6 +546,12 @@ std::string DumpRequest(const std::vector<RxSpan>& spans, const Request& r) {
 }
 
 // Acceptance 1: one request's tree, attributes and the worker's continuation.
+// The worker's INSERT runs on the thread serving the delivery, before its ack.
+bool WorkerSqlIsChildOfConsume(const RequestSpans& f) {
+  return f.consume && f.worker_sql && f.worker_sql->parent == f.consume->span_id &&
+         f.worker_sql->trace_id == f.consume->trace_id;
+}
+
 struct Ports {
   uint16_t app = 0, postgres = 0, redis = 0, rabbitmq = 0;
 };
@@ -622,13 +633,7 @@ void CheckSequentialRequest(const std::vector<RxSpan>& spans, const Request& r, 
   EXPECT_EQ(wsql.attr("db.collection.name"), "orders");
   EXPECT_EQ(wsql.attr("db.query.text"),
             "INSERT INTO orders (request_id, item_id) VALUES (?, ?) RETURNING id AS r_" + r.rid);
-  // Its parent (the consume span) is checked in WorkerSqlIsChildOfItsConsumeSpan.
-}
-
-// The worker's INSERT runs on the thread serving the delivery, before its ack.
-bool WorkerSqlIsChildOfConsume(const RequestSpans& f) {
-  return f.consume && f.worker_sql && f.worker_sql->parent == f.consume->span_id &&
-         f.worker_sql->trace_id == f.consume->trace_id;
+  EXPECT_TRUE(WorkerSqlIsChildOfConsume(f)) << "the worker's INSERT is not a child of its consume span";
 }
 
 TEST_F(E2e, TracesMetricsAndIdentity) {
@@ -701,12 +706,13 @@ TEST_F(E2e, TracesMetricsAndIdentity) {
         wrong_list += "  " + k->Describe() + "\n";
       }
     }
-    // The worker handles one message at a time: its consume spans continue each request's trace.
-    if (f.consume->trace_id == r.trace_id) ++worker_ok;
+    // The worker handles one message at a time: its consume spans continue each request's trace
+    // and its INSERTs are their children.
+    if (f.consume->trace_id == r.trace_id && WorkerSqlIsChildOfConsume(f)) ++worker_ok;
   }
   std::printf("[e2e] concurrent: %d client/producer spans: %d parented correctly, %d root with "
               "wirespan.parent=unknown, %d other roots, %d WRONG parent; worker consume spans "
-              "continuing their request's trace: %d/16\n",
+              "continuing their request's trace with the INSERT as child: %d/16\n",
               children, with_parent, unknown, root_other, wrong, worker_ok);
   EXPECT_EQ(wrong, 0) << "spans with a wrong parent:\n" << wrong_list;
   EXPECT_EQ(root_other, 0) << "roots must say wirespan.parent=unknown";

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -26,26 +27,31 @@ std::string RunAndCapture(const std::string& command, int* rc) {
   return out;
 }
 
-// Programs the agent loads are all named ws_*.
-int CountOurPrograms() {
+// Ids of the loaded programs named ws_* (every program wirespan loads is). Other agents may run
+// on the same machine (another test, a developer's): assertions compare against a baseline.
+std::set<std::string> OurPrograms() {
   int rc = 0;
   const std::string list = RunAndCapture("bpftool prog show 2>/dev/null", &rc);
-  int count = 0;
+  std::set<std::string> ids;
   std::istringstream ss(list);
   std::string line;
   while (std::getline(ss, line)) {
-    if (line.find(" name ws_") != std::string::npos) ++count;
+    if (line.find(" name ws_") != std::string::npos) ids.insert(line.substr(0, line.find(':')));
   }
-  return count;
+  return ids;
 }
 
-// The kernel frees a detached program after an RCU grace period: give it a moment.
-int ProgramsLeftAfterSettling() {
+// Programs that are loaded now but were not in `baseline`. The kernel frees a detached program
+// after an RCU grace period, so give it a moment.
+size_t NewProgramsLeft(const std::set<std::string>& baseline) {
+  size_t left = 0;
   for (int i = 0; i < 50; ++i) {
-    if (CountOurPrograms() == 0) return 0;
+    left = 0;
+    for (const auto& id : OurPrograms()) left += baseline.count(id) == 0;
+    if (left == 0) return 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return CountOurPrograms();
+  return left;
 }
 
 class Cli : public ::testing::Test {
@@ -56,6 +62,7 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, DoctorReportsBaselineAndNamesWhatIsMissing) {
+  const auto baseline = OurPrograms();
   int rc = -1;
   const std::string out = RunAndCapture(kWirespan + " doctor", &rc);
   EXPECT_EQ(rc, 0) << out;
@@ -75,7 +82,7 @@ TEST_F(Cli, DoctorReportsBaselineAndNamesWhatIsMissing) {
     }
   }
   EXPECT_TRUE(kprobes_explained) << out;
-  EXPECT_EQ(ProgramsLeftAfterSettling(), 0) << "doctor left programs loaded";
+  EXPECT_EQ(NewProgramsLeft(baseline), 0u) << "doctor left programs loaded";
 }
 
 TEST_F(Cli, RunPrintsJsonSpansAndDetachesEverythingOnSigterm) {
@@ -84,14 +91,21 @@ TEST_F(Cli, RunPrintsJsonSpansAndDetachesEverythingOnSigterm) {
   ASSERT_TRUE(server.ok());
   ASSERT_TRUE(WaitForTcpPort(port, std::chrono::seconds(10)));
 
+  const auto baseline = OurPrograms();
   auto agent = ChildProcess::Spawn(
       {kWirespan, "run", "--print", "json", "--port", std::to_string(port)});
   ASSERT_TRUE(agent.ok());
-  // Loaded and attached once it says it is running (stderr is not captured; poll the programs).
-  for (int i = 0; i < 100 && CountOurPrograms() == 0; ++i) {
+  // Loaded and attached once its programs show up (stderr is not captured).
+  auto loaded = [&] {
+    for (const auto& id : OurPrograms()) {
+      if (baseline.count(id) == 0) return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < 100 && !loaded(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_GT(CountOurPrograms(), 0);
+  ASSERT_TRUE(loaded());
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
   int rc = -1;
@@ -110,7 +124,7 @@ TEST_F(Cli, RunPrintsJsonSpansAndDetachesEverythingOnSigterm) {
   int exit_code = -1;
   ASSERT_TRUE(agent->WaitFor(std::chrono::seconds(30), &exit_code));
   EXPECT_EQ(exit_code, 0);
-  EXPECT_EQ(ProgramsLeftAfterSettling(), 0) << "programs left attached after SIGTERM";
+  EXPECT_EQ(NewProgramsLeft(baseline), 0u) << "programs left attached after SIGTERM";
 
   int server_spans = 0, client_spans = 0;
   std::istringstream ss(agent->Stdout());
@@ -146,12 +160,13 @@ TEST_F(Cli, BadConfigurationGivesAClearError) {
   FILE* f = fopen((dir + "/bad.yaml").c_str(), "w");
   fputs("capture:\n  ring_buffer_mib: 3\n", f);
   fclose(f);
+  const auto baseline = OurPrograms();
   int rc = -1;
   const std::string out =
       RunAndCapture(kWirespan + " run --config " + dir + "/bad.yaml 2>&1", &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_NE(out.find("ring_buffer_mib must be a power of two"), std::string::npos) << out;
-  EXPECT_EQ(ProgramsLeftAfterSettling(), 0);
+  EXPECT_EQ(NewProgramsLeft(baseline), 0u);
 }
 
 }  // namespace
