@@ -10,7 +10,7 @@ found=0
 for dir in "$ROOT"/fuzz/*/; do
   dir=${dir%/}
   name=$(basename "$dir")
-  bin=$(find "$BUILD/fuzz/$name" -maxdepth 1 -type f -executable -name '*_fuzzer' 2>/dev/null | head -1)
+  bin=$(find "$BUILD/fuzz/$name" -maxdepth 1 -type f -executable -name '*_fuzzer' 2>/dev/null | head -1 || true)
   [[ -n $bin ]] || continue
   found=$((found + 1))
   work=$(mktemp -d)
