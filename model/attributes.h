@@ -21,7 +21,9 @@ struct Attribute {
 class Attributes {
  public:
   void Set(std::string_view key, std::string value) { Put(key, AttributeValue(std::move(value))); }
-  void Set(std::string_view key, const char* value) { Put(key, AttributeValue(std::string(value))); }
+  void Set(std::string_view key, const char* value) {
+    Put(key, AttributeValue(std::string(value)));
+  }
   void Set(std::string_view key, std::string_view value) {
     Put(key, AttributeValue(std::string(value)));
   }

@@ -46,11 +46,11 @@ struct HistogramPoint {
 
 // One instrument's snapshot for one resource.
 struct Metric {
-  std::string name;         // OpenTelemetry name, e.g. "http.server.request.duration"
+  std::string name;  // OpenTelemetry name, e.g. "http.server.request.duration"
   std::string description;
-  std::string unit;         // UCUM: "s", "By", "1", "{request}", ...
+  std::string unit;  // UCUM: "s", "By", "1", "{request}", ...
   MetricType type = MetricType::kSum;
-  bool monotonic = true;    // Sum only: a counter (true) or an up-down counter
+  bool monotonic = true;  // Sum only: a counter (true) or an up-down counter
   AggregationTemporality temporality = AggregationTemporality::kCumulative;
   std::vector<NumberPoint> number_points;        // kSum, kGauge
   std::vector<HistogramPoint> histogram_points;  // kHistogram

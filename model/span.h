@@ -13,7 +13,13 @@ namespace wirespan::model {
 using TraceId = std::array<uint8_t, 16>;
 using SpanId = std::array<uint8_t, 8>;
 
-enum class SpanKind : uint8_t { kInternal = 1, kServer = 2, kClient = 3, kProducer = 4, kConsumer = 5 };
+enum class SpanKind : uint8_t {
+  kInternal = 1,
+  kServer = 2,
+  kClient = 3,
+  kProducer = 4,
+  kConsumer = 5
+};
 enum class StatusCode : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
 
 // What a resource is made of: one per traced process (service identity, process, host).
@@ -24,8 +30,8 @@ struct Resource {
 // Where a span came from, for trace building; never exported as such.
 struct SpanOrigin {
   uint32_t tgid = 0;
-  uint32_t tid = 0;        // thread that sent/received the first byte of the request
-  uint32_t end_tid = 0;    // thread that handled the last byte of the response
+  uint32_t tid = 0;      // thread that sent/received the first byte of the request
+  uint32_t end_tid = 0;  // thread that handled the last byte of the response
   uint64_t conn_id = 0;
   uint64_t request_tcp_seq = 0;  // TCP sequence of the request's first byte (cross-process links)
 };

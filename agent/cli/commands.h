@@ -10,7 +10,7 @@ namespace wirespan::agent {
 
 struct ReplayArgs {
   std::string path;
-  std::string filter;       // BPF capture filter applied to the file
+  std::string filter;         // BPF capture filter applied to the file
   std::string side = "both";  // both | client | server
 };
 

@@ -130,10 +130,10 @@ class Outputs : public SpanOutput {
     if (otlp_spans_) {
       otlp_spans_->Shutdown(left());
       const auto st = otlp_spans_->stats();
-      spdlog::info("spans: exported={} dropped_queue_full={} dropped_shutdown={} failed={} "
-                   "export_failures={}",
-                   st.exported, st.dropped_queue_full, st.dropped_shutdown, st.failed,
-                   st.export_failures);
+      spdlog::info(
+          "spans: exported={} dropped_queue_full={} dropped_shutdown={} failed={} "
+          "export_failures={}",
+          st.exported, st.dropped_queue_full, st.dropped_shutdown, st.failed, st.export_failures);
     }
     // The last self-metrics snapshot carries the span exporter's final counters.
     metrics::SelfMetricsSnapshot snap = self_->Latest();

@@ -86,10 +86,9 @@ Status NumberList(std::string_view name, const std::vector<std::string>& items,
   return Status::Ok();
 }
 
-#define WS_RETURN_IF_ERROR(expr)      \
-  do {                                \
-    if (Status _s = (expr); !_s.ok()) \
-      return _s;                      \
+#define WS_RETURN_IF_ERROR(expr)                 \
+  do {                                           \
+    if (Status _s = (expr); !_s.ok()) return _s; \
   } while (0)
 
 std::string Lower(std::string_view text) {
@@ -155,15 +154,16 @@ Status ApplyExportYaml(const YAML::Node& exp, AgentConfig& c) {
       for (const auto& kv : prom) {
         const std::string key = kv.first.Scalar();
         if (key != "listen" && key != "enabled") {
-          return Status::Error(fmt::format("export.prometheus.{}: unknown key (listen, enabled)",
-                                           key));
+          return Status::Error(
+              fmt::format("export.prometheus.{}: unknown key (listen, enabled)", key));
         }
       }
       bool enabled = true;
       if (prom["enabled"]) {
-        WS_RETURN_IF_ERROR(ParseBool("export.prometheus.enabled", prom["enabled"].Scalar(), enabled));
+        WS_RETURN_IF_ERROR(
+            ParseBool("export.prometheus.enabled", prom["enabled"].Scalar(), enabled));
       }
-      c.prometheus_listen = !enabled ? ""
+      c.prometheus_listen = !enabled         ? ""
                             : prom["listen"] ? prom["listen"].Scalar()
                                              : kDefaultPrometheusListen;
     } else {
@@ -282,8 +282,8 @@ Status ApplyEnvironment(AgentConfig& c, const char* (*getenv_fn)(const char*)) {
     WS_RETURN_IF_ERROR(ParseBool("WIRESPAN_SANITIZE_QUERIES", v, c.sanitize_queries));
   }
   if (const char* v = env("WIRESPAN_RING_BUFFER_MIB")) {
-    WS_RETURN_IF_ERROR(ParseNumber("WIRESPAN_RING_BUFFER_MIB", std::string_view(v),
-                                   c.ring_buffer_mib));
+    WS_RETURN_IF_ERROR(
+        ParseNumber("WIRESPAN_RING_BUFFER_MIB", std::string_view(v), c.ring_buffer_mib));
   }
   if (const char* v = env("WIRESPAN_PROMETHEUS"); v != nullptr && *v != '\0') {
     bool on = false;
@@ -304,7 +304,8 @@ Status ApplyEnvironment(AgentConfig& c, const char* (*getenv_fn)(const char*)) {
     const char* v = env(name);
     return v != nullptr && *v != '\0';
   };
-  WS_RETURN_IF_ERROR(exporters::otlp::ApplyEnv(c.otlp, [&](const char* name) { return env(name); }));
+  WS_RETURN_IF_ERROR(
+      exporters::otlp::ApplyEnv(c.otlp, [&](const char* name) { return env(name); }));
   if (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ||
       set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")) {
     c.otlp_enabled = true;
@@ -315,9 +316,8 @@ Status ApplyEnvironment(AgentConfig& c, const char* (*getenv_fn)(const char*)) {
                                             true, c, c.otlp_traces, any_otlp_listed));
   }
   if (set("OTEL_METRICS_EXPORTER")) {
-    WS_RETURN_IF_ERROR(ApplySignalExporters("OTEL_METRICS_EXPORTER",
-                                            env("OTEL_METRICS_EXPORTER"), false, c,
-                                            c.otlp_metrics, any_otlp_listed));
+    WS_RETURN_IF_ERROR(ApplySignalExporters("OTEL_METRICS_EXPORTER", env("OTEL_METRICS_EXPORTER"),
+                                            false, c, c.otlp_metrics, any_otlp_listed));
   }
   if (any_otlp_listed) c.otlp_enabled = true;  // asked for by name: default endpoint if none
   return Status::Ok();
@@ -334,7 +334,8 @@ StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view name, std::st
   t.erase(t.find_last_not_of(" \t") + 1);
   double scale = 1000.0;  // plain numbers are seconds
   auto strip = [&](std::string_view suffix, double s) {
-    if (t.size() > suffix.size() && t.compare(t.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    if (t.size() > suffix.size() &&
+        t.compare(t.size() - suffix.size(), suffix.size(), suffix) == 0) {
       t.resize(t.size() - suffix.size());
       scale = s;
       return true;
@@ -372,8 +373,8 @@ Status Validate(const AgentConfig& c) {
   }
   for (const auto& p : c.protocols) {
     if (decoders::ProtocolFromName(p) == decoders::Protocol::kUnknown) {
-      return Status::Error(
-          fmt::format("decode.protocols: unknown protocol '{}' (http, postgresql, redis, amqp)", p));
+      return Status::Error(fmt::format(
+          "decode.protocols: unknown protocol '{}' (http, postgresql, redis, amqp)", p));
     }
   }
   if (c.max_connections == 0) return Status::Error("decode.max_connections must be > 0");
@@ -381,8 +382,8 @@ Status Validate(const AgentConfig& c) {
     exporters::prometheus::ServerOptions options;
     if (Status s = exporters::prometheus::ParseListenAddress(c.prometheus_listen, options);
         !s.ok()) {
-      return Status::Error(fmt::format("export.prometheus.listen: '{}': {}", c.prometheus_listen,
-                                       s.message()));
+      return Status::Error(
+          fmt::format("export.prometheus.listen: '{}': {}", c.prometheus_listen, s.message()));
     }
   }
   if (c.otlp_enabled) {

@@ -63,8 +63,9 @@ int main(int argc, char** argv) {
   run->add_option("--port", ports, "Trace connections with this local or remote port");
   run->add_option("--copy-bytes", copy_bytes, "Bytes copied per event (<= 16384)");
   run->add_option("--ring-buffer-mib", ring_mib, "Ring buffer size in MiB (power of two)");
-  run->add_flag("--no-prefilter", no_prefilter, "Copy every connection's bytes (no in-kernel "
-                                                "protocol pre-filter)");
+  run->add_flag("--no-prefilter", no_prefilter,
+                "Copy every connection's bytes (no in-kernel "
+                "protocol pre-filter)");
   run->add_option("--duration", run_args.duration_s, "Stop after this many seconds");
 
   wirespan::agent::ReplayArgs replay_args;

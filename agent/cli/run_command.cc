@@ -5,10 +5,10 @@
 
 #include "agent/cli/commands.h"
 #include "agent/cli/common.h"
-#include "decoders/registry.h"
 #include "agent/probe/bpf_event_source.h"
 #include "agent/tracking/process_resources.h"
 #include "agent/tracking/process_selector.h"
+#include "decoders/registry.h"
 
 namespace wirespan::agent {
 namespace {
@@ -76,7 +76,8 @@ metrics::SelfMetricsSnapshot TakeSnapshot(const BpfEventSource& source, const Pi
 
 int RunAgent(const AgentConfig& config, const RunArgs& args) {
   if (geteuid() != 0) {
-    spdlog::error("run: loading eBPF programs needs root (or CAP_BPF+CAP_PERFMON+CAP_SYS_RESOURCE)");
+    spdlog::error(
+        "run: loading eBPF programs needs root (or CAP_BPF+CAP_PERFMON+CAP_SYS_RESOURCE)");
     return 2;
   }
   BpfSourceConfig sc;

@@ -146,8 +146,8 @@ const std::vector<double>& DurationBoundsSeconds() {
 }
 
 const std::vector<double>& BodySizeBoundsBytes() {
-  static const std::vector<double> kBounds = {0,      64,      256,     1024,     4096,    16384,
-                                              65536,  262144,  1048576, 4194304,  16777216};
+  static const std::vector<double> kBounds = {0,     64,     256,     1024,    4096,    16384,
+                                              65536, 262144, 1048576, 4194304, 16777216};
   return kBounds;
 }
 
@@ -188,10 +188,10 @@ void RedMetrics::RecordLocked(Instrument instrument,
       ++st.regular;
     }
     if (it == st.by_key.end()) {
-      auto series = std::make_unique<Series>(Series{
-          resource, std::move(attrs),
-          model::HistogramAggregator(kInstruments[instrument].bytes ? size_bounds_
-                                                                    : duration_bounds_)});
+      auto series = std::make_unique<Series>(
+          Series{resource, std::move(attrs),
+                 model::HistogramAggregator(kInstruments[instrument].bytes ? size_bounds_
+                                                                           : duration_bounds_)});
       st.order.push_back(series.get());
       it = st.by_key.emplace(std::move(key), std::move(series)).first;
     }
@@ -210,8 +210,8 @@ void RedMetrics::Record(const model::Span& span) {
   Rec recs[3];
   size_t n = 0;
 
-  if (IsHttp(span) && (span.kind == model::SpanKind::kServer ||
-                       span.kind == model::SpanKind::kClient)) {
+  if (IsHttp(span) &&
+      (span.kind == model::SpanKind::kServer || span.kind == model::SpanKind::kClient)) {
     bool server = span.kind == model::SpanKind::kServer;
     model::Attributes a;
     if (const std::string* m = Str(in, "http.request.method")) {
@@ -274,7 +274,7 @@ void RedMetrics::Record(const model::Span& span) {
     SetServer(span, a);
     SetErrorType(span, std::nullopt, false, a);
     recs[n++] = {span.kind == model::SpanKind::kConsumer ? kMessagingProcessDuration
-                                                          : kMessagingClientDuration,
+                                                         : kMessagingClientDuration,
                  std::move(a), Seconds(span)};
   }
 

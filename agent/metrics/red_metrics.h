@@ -62,10 +62,10 @@ class RedMetrics : public model::SpanSink, public model::MetricProducer {
   void Record(const model::Span& span);
 
   struct Stats {
-    uint64_t spans = 0;        // spans seen
-    uint64_t recorded = 0;     // spans that fed at least one instrument
-    uint64_t overflowed = 0;   // recordings (one per instrument) sent to an overflow series
-    uint64_t series = 0;       // live series, overflow ones included
+    uint64_t spans = 0;       // spans seen
+    uint64_t recorded = 0;    // spans that fed at least one instrument
+    uint64_t overflowed = 0;  // recordings (one per instrument) sent to an overflow series
+    uint64_t series = 0;      // live series, overflow ones included
   };
   Stats stats() const;
 

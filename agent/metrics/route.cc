@@ -40,8 +40,8 @@ bool IsIdSegment(std::string_view s) {
     if (IsDigit(c)) ++digits;
     all_digits = all_digits && IsDigit(c);
     all_hex = all_hex && IsHex(c);
-    token_alphabet = token_alphabet && (std::isalnum(u) || c == '-' || c == '_' || c == '+' ||
-                                        c == '.');
+    token_alphabet =
+        token_alphabet && (std::isalnum(u) || c == '-' || c == '_' || c == '+' || c == '.');
   }
   if (all_digits) return true;
   if (IsUuid(s)) return true;
@@ -54,8 +54,8 @@ bool IsIdSegment(std::string_view s) {
 std::string HttpRouteFromTarget(std::string_view target) {
   if (target == "*") return "*";
   // absolute-form: scheme://authority/path
-  if (size_t scheme = target.find("://"); scheme != std::string_view::npos &&
-                                          target.find('/') > scheme) {
+  if (size_t scheme = target.find("://");
+      scheme != std::string_view::npos && target.find('/') > scheme) {
     size_t path = target.find('/', scheme + 3);
     target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
   }
@@ -123,7 +123,7 @@ std::string CollapseIds(std::string_view name, std::string_view separators) {
 }
 
 std::string_view NormalizeHttpMethod(std::string_view m) {
-  static constexpr std::string_view kKnown[] = {"GET",     "HEAD",  "POST",  "PUT",  "DELETE",
+  static constexpr std::string_view kKnown[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
                                                 "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"};
   for (std::string_view k : kKnown) {
     if (m == k) return k;

@@ -9,8 +9,8 @@ using model::NumberPoint;
 
 class Builder {
  public:
-  Builder(std::vector<Metric>& out, std::shared_ptr<const model::Resource> resource,
-          uint64_t start, uint64_t now)
+  Builder(std::vector<Metric>& out, std::shared_ptr<const model::Resource> resource, uint64_t start,
+          uint64_t now)
       : out_(out), resource_(std::move(resource)), start_(start), now_(now) {}
 
   // A monotonic cumulative Sum; one point per call of Point().
@@ -65,12 +65,18 @@ class Builder {
 
 const char* KernelDropReason(KernelDrop reason) {
   switch (reason) {
-    case KernelDrop::kRingBufferFull: return "ring_buffer_full";
-    case KernelDrop::kCopyTruncated: return "copy_truncated";
-    case KernelDrop::kMapFull: return "map_full";
-    case KernelDrop::kReadFailed: return "read_failed";
-    case KernelDrop::kIovecLimit: return "iovec_limit";
-    case KernelDrop::kCount: break;
+    case KernelDrop::kRingBufferFull:
+      return "ring_buffer_full";
+    case KernelDrop::kCopyTruncated:
+      return "copy_truncated";
+    case KernelDrop::kMapFull:
+      return "map_full";
+    case KernelDrop::kReadFailed:
+      return "read_failed";
+    case KernelDrop::kIovecLimit:
+      return "iovec_limit";
+    case KernelDrop::kCount:
+      break;
   }
   return "unknown";
 }
@@ -98,8 +104,7 @@ void SelfMetrics::Collect(uint64_t now_unix_nano, std::vector<model::Metric>& ou
     b.Point(b.Counter("wirespan.capture.events.submitted",
                       "Ring buffer records the kernel submitted", "{event}"),
             s.events_submitted);
-    b.Point(b.Counter("wirespan.capture.copied", "Payload bytes copied into the ring buffer",
-                      "By"),
+    b.Point(b.Counter("wirespan.capture.copied", "Payload bytes copied into the ring buffer", "By"),
             s.bytes_copied);
     {
       Metric& m = b.Counter("wirespan.capture.drops",
@@ -115,18 +120,16 @@ void SelfMetrics::Collect(uint64_t now_unix_nano, std::vector<model::Metric>& ou
                       "Data syscalls skipped by the in-kernel protocol pre-filter", "{syscall}"),
             s.protocol_prefiltered);
   }
-  b.Point(b.Counter("wirespan.capture.events.read", "Capture events read by the agent",
-                    "{event}"),
+  b.Point(b.Counter("wirespan.capture.events.read", "Capture events read by the agent", "{event}"),
           s.events_read);
 
   // Tracking and decoding.
   b.Point(b.Gauge("wirespan.connections.tracked", "Connections tracked now", "{connection}"),
           s.connections_tracked);
-  b.Point(b.Counter("wirespan.connections.opened", "Connections tracked since start",
-                    "{connection}"),
-          s.connections_opened);
-  b.Point(b.Counter("wirespan.connections.closed", "Tracked connections closed",
-                    "{connection}"),
+  b.Point(
+      b.Counter("wirespan.connections.opened", "Connections tracked since start", "{connection}"),
+      s.connections_opened);
+  b.Point(b.Counter("wirespan.connections.closed", "Tracked connections closed", "{connection}"),
           s.connections_closed);
   {
     Metric& m = b.Counter("wirespan.connections.evicted",
@@ -140,14 +143,15 @@ void SelfMetrics::Collect(uint64_t now_unix_nano, std::vector<model::Metric>& ou
   b.Point(b.Counter("wirespan.capture.gap", "Stream bytes known never to arrive", "By"),
           s.stream_gap_bytes);
   if (!s.protocols.empty()) {
-    Metric& errors = b.Counter("wirespan.decoder.parse_errors",
-                               "Bytes the decoder could not parse (resyncs), by protocol",
-                               "{error}");
+    Metric& errors =
+        b.Counter("wirespan.decoder.parse_errors",
+                  "Bytes the decoder could not parse (resyncs), by protocol", "{error}");
     for (const auto& p : s.protocols) {
       b.Point(errors, p.parse_errors, Builder::Attr("protocol", p.protocol));
     }
     Metric& spans = b.Counter("wirespan.decoder.spans", "Spans decoded, by protocol", "{span}");
-    for (const auto& p : s.protocols) b.Point(spans, p.spans, Builder::Attr("protocol", p.protocol));
+    for (const auto& p : s.protocols)
+      b.Point(spans, p.spans, Builder::Attr("protocol", p.protocol));
   }
 
   if (s.has_trace_stats) {
@@ -184,11 +188,10 @@ void SelfMetrics::Collect(uint64_t now_unix_nano, std::vector<model::Metric>& ou
             c.queue_size);
     b.Point(b.Gauge("wirespan.export.queue.capacity", "Export queue capacity", "{span}"),
             c.queue_capacity);
-    b.PointDouble(b.Gauge("wirespan.export.queue.fill", "Export queue fill (size / capacity)",
-                          "1"),
-                  c.queue_capacity == 0 ? 0.0
-                                        : static_cast<double>(c.queue_size) /
-                                              static_cast<double>(c.queue_capacity));
+    b.PointDouble(b.Gauge("wirespan.export.queue.fill", "Export queue fill (size / capacity)", "1"),
+                  c.queue_capacity == 0
+                      ? 0.0
+                      : static_cast<double>(c.queue_size) / static_cast<double>(c.queue_capacity));
   }
   if (s.metrics.present) {
     b.Point(b.Counter("wirespan.metrics.exported", "Metric data points the collector accepted",

@@ -75,9 +75,9 @@ struct ExportCounters {
 struct SelfMetricsSnapshot {
   // Capture.
   bool has_kernel_stats = false;
-  uint64_t events_read = 0;     // records read from the ring buffer by user space
+  uint64_t events_read = 0;       // records read from the ring buffer by user space
   uint64_t events_submitted = 0;  // records the kernel submitted
-  uint64_t bytes_copied = 0;    // payload bytes copied into the ring buffer
+  uint64_t bytes_copied = 0;      // payload bytes copied into the ring buffer
   std::array<uint64_t, static_cast<size_t>(KernelDrop::kCount)> kernel_drops{};
   uint64_t protocol_prefiltered = 0;  // data syscalls skipped by the in-kernel pre-filter
   // Tracking.

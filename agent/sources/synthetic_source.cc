@@ -31,8 +31,8 @@ uint64_t SyntheticSource::Open(const Endpoint& endpoint, uint16_t flags) {
   const uint64_t id = next_conn_id_++;
   Conn conn;
   conn.endpoint = endpoint;
-  conn.tuple = MakeTuple(endpoint.local_ip, endpoint.local_port, endpoint.remote_ip,
-                         endpoint.remote_port);
+  conn.tuple =
+      MakeTuple(endpoint.local_ip, endpoint.local_port, endpoint.remote_ip, endpoint.remote_port);
   conns_.emplace_back(id, conn);
   ConnEvent ev;
   ev.ts_ns = now_ns_;

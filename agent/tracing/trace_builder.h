@@ -31,12 +31,12 @@ struct TraceBuilderOptions {
 };
 
 struct TraceBuilderStats {
-  uint64_t parented = 0;         // client spans given a parent
-  uint64_t ambiguous = 0;        // several candidate parents: left as roots, marked unknown
-  uint64_t roots = 0;            // no request in flight on their thread
+  uint64_t parented = 0;   // client spans given a parent
+  uint64_t ambiguous = 0;  // several candidate parents: left as roots, marked unknown
+  uint64_t roots = 0;      // no request in flight on their thread
   uint64_t released_on_timeout = 0;
   uint64_t released_on_pressure = 0;
-  uint64_t held = 0;             // currently held
+  uint64_t held = 0;  // currently held
 };
 
 class TraceBuilder : public model::SpanSink {

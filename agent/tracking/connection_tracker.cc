@@ -31,9 +31,12 @@ std::string FormatAddress(uint16_t family, const uint8_t* addr) {
 
 Role RoleFrom(uint8_t role) {
   switch (role) {
-    case WS_ROLE_CLIENT: return Role::kClient;
-    case WS_ROLE_SERVER: return Role::kServer;
-    default: return Role::kUnknown;
+    case WS_ROLE_CLIENT:
+      return Role::kClient;
+    case WS_ROLE_SERVER:
+      return Role::kServer;
+    default:
+      return Role::kUnknown;
   }
 }
 
@@ -137,8 +140,8 @@ void ConnectionTracker::OnData(const DataEvent& event) {
   auto& stream = conn->streams[static_cast<size_t>(dir)];
   decoders::ChunkMeta meta;
   // A write's first byte moves when the call starts; a read's bytes are there when it returns.
-  meta.first_ts_ns = dir == Direction::kEgress && event.enter_ts_ns != 0 ? event.enter_ts_ns
-                                                                         : event.ts_ns;
+  meta.first_ts_ns =
+      dir == Direction::kEgress && event.enter_ts_ns != 0 ? event.enter_ts_ns : event.ts_ns;
   meta.last_ts_ns = event.ts_ns;
   meta.tid = event.tid;
   meta.tcp_seq = event.tcp_seq;
@@ -203,8 +206,8 @@ void ConnectionTracker::Detect(Connection& conn, Direction dir) {
       return;
     }
     // Drop up to the start of the next captured chunk, so detection retries at a boundary.
-    const size_t chunk_end = static_cast<size_t>(std::min<uint64_t>(
-        stream.Head().size(), stream.NextChunkStart() - stream.head_pos()));
+    const size_t chunk_end = static_cast<size_t>(
+        std::min<uint64_t>(stream.Head().size(), stream.NextChunkStart() - stream.head_pos()));
     stats_.ignored_bytes += chunk_end;
     stream.Consume(chunk_end);
   }

@@ -42,9 +42,9 @@ struct TrackerStats {
   uint64_t connections_midstream = 0;  // first seen on data: opened before we looked
   uint64_t evicted_idle = 0;
   uint64_t evicted_capacity = 0;
-  uint64_t undetected = 0;         // gave up detecting: none of our protocols
-  uint64_t ignored_bytes = 0;      // bytes of undetected or unsupported connections
-  uint64_t stream_gap_bytes = 0;   // bytes known never to arrive (copy cap, losses)
+  uint64_t undetected = 0;        // gave up detecting: none of our protocols
+  uint64_t ignored_bytes = 0;     // bytes of undetected or unsupported connections
+  uint64_t stream_gap_bytes = 0;  // bytes known never to arrive (copy cap, losses)
   uint64_t holes_expired = 0;
   std::array<uint64_t, 5> detected{};  // per decoders::Protocol
 };

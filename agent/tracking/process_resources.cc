@@ -68,8 +68,8 @@ std::string ApplicationFromArgs(const std::vector<std::string>& argv) {
     runner = Basename(runner);
   }
   // Servers that take an application spec: uvicorn app:main, gunicorn pkg.wsgi:app, celery -A x.
-  static const char* kAppRunners[] = {"uvicorn", "gunicorn", "hypercorn", "daphne", "celery",
-                                      "flask", "fastapi"};
+  static const char* kAppRunners[] = {"uvicorn", "gunicorn", "hypercorn", "daphne",
+                                      "celery",  "flask",    "fastapi"};
   bool is_runner = false;
   for (const char* r : kAppRunners) is_runner |= runner == r;
   if (!is_runner) return IsPython(runner) ? std::string() : runner;

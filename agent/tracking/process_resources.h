@@ -12,12 +12,12 @@ namespace wirespan::agent {
 // What /proc says about a process, with the parts identity is built from.
 struct ProcessFacts {
   uint32_t pid = 0;
-  std::string comm;             // /proc/PID/comm
-  std::string exe_path;         // readlink /proc/PID/exe
+  std::string comm;      // /proc/PID/comm
+  std::string exe_path;  // readlink /proc/PID/exe
   std::vector<std::string> argv;
-  std::string otel_service_name;        // OTEL_SERVICE_NAME in its environment
-  std::string otel_resource_attributes; // OTEL_RESOURCE_ATTRIBUTES in its environment
-  std::string container_id;     // from /proc/PID/cgroup, when in a container
+  std::string otel_service_name;         // OTEL_SERVICE_NAME in its environment
+  std::string otel_resource_attributes;  // OTEL_RESOURCE_ATTRIBUTES in its environment
+  std::string container_id;              // from /proc/PID/cgroup, when in a container
 };
 
 // Reads the facts; missing pieces (a process that exited, no permission) are left empty.
@@ -45,7 +45,8 @@ class ProcResourceProvider : public ResourceProvider {
 // One fixed identity per synthetic process id, for replays and tests.
 class StaticResourceProvider : public ResourceProvider {
  public:
-  explicit StaticResourceProvider(std::string service_prefix) : prefix_(std::move(service_prefix)) {}
+  explicit StaticResourceProvider(std::string service_prefix)
+      : prefix_(std::move(service_prefix)) {}
   std::shared_ptr<const model::Resource> ForProcess(uint32_t tgid) override;
 
  private:

@@ -16,8 +16,8 @@
 
 namespace {
 
-using namespace wirespan::decoders;           // NOLINT
-using namespace wirespan::decoders::amqp;     // NOLINT
+using namespace wirespan::decoders;                 // NOLINT
+using namespace wirespan::decoders::amqp;           // NOLINT
 using namespace wirespan::decoders::amqp::testing;  // NOLINT
 
 class NullSink : public wirespan::model::SpanSink {
@@ -63,9 +63,9 @@ void Run(benchmark::State& state, const Traffic& t) {
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
                           static_cast<int64_t>(t.client.size() + t.server.size()));
-  state.counters["msgs/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * static_cast<double>(t.messages),
-      benchmark::Counter::kIsRate);
+  state.counters["msgs/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(t.messages),
+                         benchmark::Counter::kIsRate);
 }
 
 Traffic Handshake() {
@@ -82,7 +82,8 @@ void BM_PublishSmall(benchmark::State& state) {
     props.message_id = "m";
     props.delivery_mode = 2;
     props.content_type = "application/json";
-    for (int i = 0; i < 2000; ++i) t.client += Publish(1, "orders", "created", std::string(256, 'x'), props);
+    for (int i = 0; i < 2000; ++i)
+      t.client += Publish(1, "orders", "created", std::string(256, 'x'), props);
     t.messages = 2000;
     return t;
   }();
@@ -113,8 +114,9 @@ void BM_DeliverAck(benchmark::State& state) {
     t.server += ConsumeOk(1, "ctag");
     Props props;
     props.message_id = "msg";
-    props.headers = Table({{"traceparent", "S" + LongStr("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")},
-                           {"attempt", "I" + U32(1)}});
+    props.headers = Table(
+        {{"traceparent", "S" + LongStr("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")},
+         {"attempt", "I" + U32(1)}});
     for (uint64_t tag = 1; tag <= 2000; ++tag) {
       t.server += Deliver(1, "ctag", tag, false, "", "jobs", std::string(1024, 'z'), props);
       t.client += Ack(1, tag);
@@ -130,7 +132,8 @@ void BM_LargeBody(benchmark::State& state) {
   static const Traffic t = [] {
     Traffic t = Handshake();
     for (int i = 0; i < 16; ++i) {
-      t.client += Publish(1, "", "blobs", std::string(1 << 20, static_cast<char>(i)), {}, false, 131072 - 8);
+      t.client += Publish(1, "", "blobs", std::string(1 << 20, static_cast<char>(i)), {}, false,
+                          131072 - 8);
     }
     t.messages = 16;
     return t;

@@ -32,22 +32,25 @@ Workload MakeWorkload(size_t exchanges, size_t response_body) {
     switch (i % 3) {
       case 0:
         req += "GET /api/v1/users/" + std::to_string(i) +
-                      "?fields=name,email&expand=true HTTP/1.1\r\nHost: users.internal:8080\r\n"
-                      "User-Agent: python-requests/2.28.1\r\nAccept-Encoding: gzip, deflate\r\n"
-                      "Accept: */*\r\nConnection: keep-alive\r\n"
-                      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
-                      "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig\r\n\r\n";
-        resp += "HTTP/1.1 200 OK\r\nServer: uvicorn\r\nDate: Sat, 21 Nov 2026 05:00:00 GMT\r\n"
-                       "Content-Type: application/json\r\nContent-Length: " +
-                       std::to_string(json.size()) + "\r\n\r\n" + json;
+               "?fields=name,email&expand=true HTTP/1.1\r\nHost: users.internal:8080\r\n"
+               "User-Agent: python-requests/2.28.1\r\nAccept-Encoding: gzip, deflate\r\n"
+               "Accept: */*\r\nConnection: keep-alive\r\n"
+               "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+               "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig\r\n\r\n";
+        resp +=
+            "HTTP/1.1 200 OK\r\nServer: uvicorn\r\nDate: Sat, 21 Nov 2026 05:00:00 GMT\r\n"
+            "Content-Type: application/json\r\nContent-Length: " +
+            std::to_string(json.size()) + "\r\n\r\n" + json;
         break;
       case 1: {
         const std::string body = "{\"name\":\"widget\",\"qty\":" + std::to_string(i) + "}";
-        req += "POST /api/v1/orders HTTP/1.1\r\nHost: orders.internal\r\n"
-                      "Content-Type: application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\nUser-Agent: aiohttp/3.8\r\n\r\n" + body;
-        resp += "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
-                       "Content-Length: 15\r\n\r\n{\"id\":12345678}";
+        req +=
+            "POST /api/v1/orders HTTP/1.1\r\nHost: orders.internal\r\n"
+            "Content-Type: application/json\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\nUser-Agent: aiohttp/3.8\r\n\r\n" + body;
+        resp +=
+            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+            "Content-Length: 15\r\n\r\n{\"id\":12345678}";
         break;
       }
       case 2:

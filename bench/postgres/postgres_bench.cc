@@ -45,9 +45,9 @@ uint32_t Be32(const unsigned char* p) {
 // Classic pcap, Ethernet + IPv4 + TCP (what scripts/fixtures/record-postgres.sh writes).
 Capture LoadCapture(const std::string& name) {
   Capture cap;
-  std::ifstream in(std::string(WIRESPAN_SOURCE_DIR) + "/tests/decoders/postgres/fixtures/" + name +
-                       ".pcap",
-                   std::ios::binary);
+  std::ifstream in(
+      std::string(WIRESPAN_SOURCE_DIR) + "/tests/decoders/postgres/fixtures/" + name + ".pcap",
+      std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string data = ss.str();
@@ -128,10 +128,10 @@ void BM_PostgresDecoder(benchmark::State& state, const std::string& name) {
     }
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * cap.bytes));
-  state.counters["messages/s"] = benchmark::Counter(static_cast<double>(messages),
-                                                    benchmark::Counter::kIsRate);
-  state.counters["spans/s"] = benchmark::Counter(static_cast<double>(spans),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["messages/s"] =
+      benchmark::Counter(static_cast<double>(messages), benchmark::Counter::kIsRate);
+  state.counters["spans/s"] =
+      benchmark::Counter(static_cast<double>(spans), benchmark::Counter::kIsRate);
 }
 
 void BM_Sanitize(benchmark::State& state) {

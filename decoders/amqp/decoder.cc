@@ -13,7 +13,8 @@ namespace wirespan::decoders::amqp {
 namespace {
 
 uint16_t Be16(std::string_view b, size_t at) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(b[at]) << 8) | static_cast<uint8_t>(b[at + 1]));
+  return static_cast<uint16_t>((static_cast<uint8_t>(b[at]) << 8) |
+                               static_cast<uint8_t>(b[at + 1]));
 }
 uint32_t Be32(std::string_view b, size_t at) {
   return (uint32_t{static_cast<uint8_t>(b[at])} << 24) |
@@ -40,7 +41,8 @@ class AmqpDecoder final : public ConnectionDecoder {
     auto& frames = frames_[d];
     const uint64_t before = stats_->frames;
     ParseFrames(parsers_[d], stream, frames, options_, *stats_);
-    const size_t added = static_cast<size_t>(std::min<uint64_t>(stats_->frames - before, frames.size()));
+    const size_t added =
+        static_cast<size_t>(std::min<uint64_t>(stats_->frames - before, frames.size()));
     for (size_t i = frames.size() - added; i < frames.size(); ++i) Inspect(dir, frames[i]);
   }
 
@@ -52,9 +54,12 @@ class AmqpDecoder final : public ConnectionDecoder {
     // Both peers' frames in capture order (a reply is never captured before its request).
     while (!client.empty() || !server.empty()) {
       bool from_client;
-      if (client.empty()) from_client = false;
-      else if (server.empty()) from_client = true;
-      else from_client = client.front().first.first_ts_ns <= server.front().first.first_ts_ns;
+      if (client.empty())
+        from_client = false;
+      else if (server.empty())
+        from_client = true;
+      else
+        from_client = client.front().first.first_ts_ns <= server.front().first.first_ts_ns;
       auto& q = from_client ? client : server;
       stitcher_.Add(std::move(q.front()), from_client, &records_);
       q.pop_front();
@@ -122,7 +127,8 @@ Detection Detect(std::string_view head, bool stream_start) {
       return {Protocol::kAmqp, n == 8 ? 100 : 10, MessageKind::kRequest};
     }
     // Another protocol version's header ("AMQP" 0 0 9 0, "AMQP" 1 1 0 9...): still AMQP.
-    if (head.substr(0, std::min<size_t>(n, 4)) != std::string_view("AMQP").substr(0, std::min<size_t>(n, 4))) {
+    if (head.substr(0, std::min<size_t>(n, 4)) !=
+        std::string_view("AMQP").substr(0, std::min<size_t>(n, 4))) {
       return none;
     }
     return {Protocol::kAmqp, n == 8 ? 60 : 10, MessageKind::kRequest};

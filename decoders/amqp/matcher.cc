@@ -48,7 +48,9 @@ size_t Stitcher::pending_messages() const {
   return n;
 }
 
-void Stitcher::Emit(Record&& record, std::vector<Record>* out) { out->push_back(std::move(record)); }
+void Stitcher::Emit(Record&& record, std::vector<Record>* out) {
+  out->push_back(std::move(record));
+}
 
 template <typename Map>
 void Stitcher::Cap(Map& map, std::vector<Record>* out) {
@@ -322,12 +324,16 @@ void Stitcher::OnMessage(Channel& ch, Frame& frame, bool from_client, std::vecto
       return;
     }
     case 80:  // ack
-      if (from_client) Settle(ch, frame, Settlement::kAck, out);
-      else Confirm(ch, frame, true, out);
+      if (from_client)
+        Settle(ch, frame, Settlement::kAck, out);
+      else
+        Confirm(ch, frame, true, out);
       return;
     case 120:  // nack
-      if (from_client) Settle(ch, frame, Settlement::kNack, out);
-      else Confirm(ch, frame, false, out);
+      if (from_client)
+        Settle(ch, frame, Settlement::kNack, out);
+      else
+        Confirm(ch, frame, false, out);
       return;
     case 90:  // reject
       Settle(ch, frame, Settlement::kReject, out);

@@ -22,8 +22,7 @@ namespace wirespan::decoders::amqp {
 
 class Stitcher {
  public:
-  Stitcher(const DecoderOptions& options, DecoderStats* stats)
-      : options_(options), stats_(stats) {}
+  Stitcher(const DecoderOptions& options, DecoderStats* stats) : options_(options), stats_(stats) {}
 
   // Feeds one parsed frame; `from_client` says which peer sent it. Finished records are appended.
   void Add(Frame&& frame, bool from_client, std::vector<Record>* out);
@@ -53,8 +52,8 @@ class Stitcher {
     std::deque<Call> calls;
     bool confirm = false;
     uint64_t next_publish_tag = 1;
-    std::map<uint64_t, Record> unconfirmed;  // publish sequence number -> publish
-    std::map<uint64_t, Record> unsettled;    // delivery tag -> delivery or get-ok
+    std::map<uint64_t, Record> unconfirmed;                  // publish sequence number -> publish
+    std::map<uint64_t, Record> unsettled;                    // delivery tag -> delivery or get-ok
     std::map<std::string, Consumer, std::less<>> consumers;  // consumer tag -> consumer
   };
 

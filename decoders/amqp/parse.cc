@@ -8,7 +8,8 @@ namespace wirespan::decoders::amqp {
 namespace {
 
 uint16_t Be16(std::string_view b, size_t at) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(b[at]) << 8) | static_cast<uint8_t>(b[at + 1]));
+  return static_cast<uint16_t>((static_cast<uint8_t>(b[at]) << 8) |
+                               static_cast<uint8_t>(b[at + 1]));
 }
 uint32_t Be32(std::string_view b, size_t at) {
   return (uint32_t{static_cast<uint8_t>(b[at])} << 24) |
@@ -298,7 +299,8 @@ ParseState FrameParser::ContinueBody(DataStream& stream, Frame* frame, bool prog
   state_ = State::kFrameHeader;
   PendingContent* target = body_target_;
   body_target_ = nullptr;
-  if (target != nullptr && target->frame.content->body_received >= target->frame.content->body_size) {
+  if (target != nullptr &&
+      target->frame.content->body_received >= target->frame.content->body_size) {
     target->frame.content->complete = true;
     *frame = std::move(target->frame);
     frame->last = stream.last_consumed_meta();
@@ -324,7 +326,7 @@ size_t FrameParser::FindFrameBoundary(std::string_view bytes) const {
       }
       continue;
     }
-    if (type != 1 && type != 2) continue;  // body frames cannot be recognised
+    if (type != 1 && type != 2) continue;      // body frames cannot be recognised
     if (avail < kMaxBoundaryLength) continue;  // the loop keeps this tail for the next read
     const uint32_t size = Be32(bytes, off + 3);
     if (size > FrameLimit(false)) continue;

@@ -135,15 +135,20 @@ std::optional<model::Span> ToSpan(const Record& r, const ConnectionInfo& conn) {
       SetMessageAttributes(r, a);
       if (r.mandatory) a.Set("wirespan.amqp.mandatory", true);
       switch (r.confirm) {
-        case ConfirmOutcome::kNotConfirmed: break;
-        case ConfirmOutcome::kAck: a.Set("wirespan.amqp.confirm", "ack"); break;
+        case ConfirmOutcome::kNotConfirmed:
+          break;
+        case ConfirmOutcome::kAck:
+          a.Set("wirespan.amqp.confirm", "ack");
+          break;
         case ConfirmOutcome::kNack:
           a.Set("wirespan.amqp.confirm", "nack");
           a.Set("error.type", "nack");
           span.status = model::StatusCode::kError;
           span.status_message = "publish nacked by the broker";
           break;
-        case ConfirmOutcome::kUnsettled: a.Set("wirespan.amqp.confirm", "unsettled"); break;
+        case ConfirmOutcome::kUnsettled:
+          a.Set("wirespan.amqp.confirm", "unsettled");
+          break;
       }
       if (r.returned) {
         a.Set("wirespan.amqp.returned", true);

@@ -21,8 +21,8 @@ constexpr ArgSpec kConnSecureOk[] = {{"response", T::kLongStr, kSecret}};
 constexpr ArgSpec kConnTune[] = {
     {"channel-max", T::kShort}, {"frame-max", T::kLong}, {"heartbeat", T::kShort}};
 constexpr ArgSpec kConnOpen[] = {{"virtual-host", T::kShortStr},
-                                 {"reserved-1", T::kShortStr},  // capabilities
-                                 {"reserved-2", T::kBit}};      // insist
+                                 {"reserved-1", T::kShortStr},     // capabilities
+                                 {"reserved-2", T::kBit}};         // insist
 constexpr ArgSpec kConnOpenOk[] = {{"reserved-1", T::kShortStr}};  // known-hosts
 constexpr ArgSpec kClose[] = {{"reply-code", T::kShort},
                               {"reply-text", T::kShortStr},
@@ -33,23 +33,22 @@ constexpr ArgSpec kConnUpdateSecret[] = {{"new-secret", T::kLongStr, kSecret},
                                          {"reason", T::kShortStr}};
 
 // --- channel (20) --------------------------------------------------------------------------------
-constexpr ArgSpec kChanOpen[] = {{"reserved-1", T::kShortStr}};  // out-of-band
+constexpr ArgSpec kChanOpen[] = {{"reserved-1", T::kShortStr}};   // out-of-band
 constexpr ArgSpec kChanOpenOk[] = {{"reserved-1", T::kLongStr}};  // channel-id
 constexpr ArgSpec kChanFlow[] = {{"active", T::kBit}};
 
 // --- exchange (40) -------------------------------------------------------------------------------
-constexpr ArgSpec kExDeclare[] = {{"reserved-1", T::kShort},     {"exchange", T::kShortStr},
-                                  {"type", T::kShortStr},        {"passive", T::kBit},
-                                  {"durable", T::kBit},          {"auto-delete", T::kBit},
-                                  {"internal", T::kBit},         {"no-wait", T::kBit},
-                                  {"arguments", T::kTable}};
+constexpr ArgSpec kExDeclare[] = {
+    {"reserved-1", T::kShort}, {"exchange", T::kShortStr}, {"type", T::kShortStr},
+    {"passive", T::kBit},      {"durable", T::kBit},       {"auto-delete", T::kBit},
+    {"internal", T::kBit},     {"no-wait", T::kBit},       {"arguments", T::kTable}};
 constexpr ArgSpec kExDelete[] = {{"reserved-1", T::kShort},
                                  {"exchange", T::kShortStr},
                                  {"if-unused", T::kBit},
                                  {"no-wait", T::kBit}};
-constexpr ArgSpec kExBind[] = {{"reserved-1", T::kShort},      {"destination", T::kShortStr},
-                               {"source", T::kShortStr},       {"routing-key", T::kShortStr},
-                               {"no-wait", T::kBit},           {"arguments", T::kTable}};
+constexpr ArgSpec kExBind[] = {{"reserved-1", T::kShort}, {"destination", T::kShortStr},
+                               {"source", T::kShortStr},  {"routing-key", T::kShortStr},
+                               {"no-wait", T::kBit},      {"arguments", T::kTable}};
 
 // --- queue (50) ----------------------------------------------------------------------------------
 constexpr ArgSpec kQDeclare[] = {{"reserved-1", T::kShort}, {"queue", T::kShortStr},
@@ -58,26 +57,30 @@ constexpr ArgSpec kQDeclare[] = {{"reserved-1", T::kShort}, {"queue", T::kShortS
                                  {"no-wait", T::kBit},      {"arguments", T::kTable}};
 constexpr ArgSpec kQDeclareOk[] = {
     {"queue", T::kShortStr}, {"message-count", T::kLong}, {"consumer-count", T::kLong}};
-constexpr ArgSpec kQBind[] = {{"reserved-1", T::kShort},   {"queue", T::kShortStr},
-                              {"exchange", T::kShortStr},  {"routing-key", T::kShortStr},
-                              {"no-wait", T::kBit},        {"arguments", T::kTable}};
+constexpr ArgSpec kQBind[] = {{"reserved-1", T::kShort},  {"queue", T::kShortStr},
+                              {"exchange", T::kShortStr}, {"routing-key", T::kShortStr},
+                              {"no-wait", T::kBit},       {"arguments", T::kTable}};
 constexpr ArgSpec kQPurge[] = {
     {"reserved-1", T::kShort}, {"queue", T::kShortStr}, {"no-wait", T::kBit}};
 constexpr ArgSpec kMessageCount[] = {{"message-count", T::kLong}};
-constexpr ArgSpec kQDelete[] = {{"reserved-1", T::kShort}, {"queue", T::kShortStr},
-                                {"if-unused", T::kBit},    {"if-empty", T::kBit},
+constexpr ArgSpec kQDelete[] = {{"reserved-1", T::kShort},
+                                {"queue", T::kShortStr},
+                                {"if-unused", T::kBit},
+                                {"if-empty", T::kBit},
                                 {"no-wait", T::kBit}};
-constexpr ArgSpec kQUnbind[] = {{"reserved-1", T::kShort},  {"queue", T::kShortStr},
-                                {"exchange", T::kShortStr}, {"routing-key", T::kShortStr},
+constexpr ArgSpec kQUnbind[] = {{"reserved-1", T::kShort},
+                                {"queue", T::kShortStr},
+                                {"exchange", T::kShortStr},
+                                {"routing-key", T::kShortStr},
                                 {"arguments", T::kTable}};
 
 // --- basic (60) ----------------------------------------------------------------------------------
 constexpr ArgSpec kBQos[] = {
     {"prefetch-size", T::kLong}, {"prefetch-count", T::kShort}, {"global", T::kBit}};
-constexpr ArgSpec kBConsume[] = {{"reserved-1", T::kShort},    {"queue", T::kShortStr},
-                                 {"consumer-tag", T::kShortStr}, {"no-local", T::kBit},
-                                 {"no-ack", T::kBit},          {"exclusive", T::kBit},
-                                 {"no-wait", T::kBit},         {"arguments", T::kTable}};
+constexpr ArgSpec kBConsume[] = {
+    {"reserved-1", T::kShort}, {"queue", T::kShortStr}, {"consumer-tag", T::kShortStr},
+    {"no-local", T::kBit},     {"no-ack", T::kBit},     {"exclusive", T::kBit},
+    {"no-wait", T::kBit},      {"arguments", T::kTable}};
 constexpr ArgSpec kConsumerTag[] = {{"consumer-tag", T::kShortStr}};
 constexpr ArgSpec kBCancel[] = {{"consumer-tag", T::kShortStr}, {"no-wait", T::kBit}};
 constexpr ArgSpec kBPublish[] = {{"reserved-1", T::kShort},
@@ -89,12 +92,17 @@ constexpr ArgSpec kBReturn[] = {{"reply-code", T::kShort},
                                 {"reply-text", T::kShortStr},
                                 {"exchange", T::kShortStr},
                                 {"routing-key", T::kShortStr}};
-constexpr ArgSpec kBDeliver[] = {{"consumer-tag", T::kShortStr}, {"delivery-tag", T::kLongLong},
-                                 {"redelivered", T::kBit},       {"exchange", T::kShortStr},
+constexpr ArgSpec kBDeliver[] = {{"consumer-tag", T::kShortStr},
+                                 {"delivery-tag", T::kLongLong},
+                                 {"redelivered", T::kBit},
+                                 {"exchange", T::kShortStr},
                                  {"routing-key", T::kShortStr}};
-constexpr ArgSpec kBGet[] = {{"reserved-1", T::kShort}, {"queue", T::kShortStr}, {"no-ack", T::kBit}};
-constexpr ArgSpec kBGetOk[] = {{"delivery-tag", T::kLongLong}, {"redelivered", T::kBit},
-                               {"exchange", T::kShortStr},     {"routing-key", T::kShortStr},
+constexpr ArgSpec kBGet[] = {
+    {"reserved-1", T::kShort}, {"queue", T::kShortStr}, {"no-ack", T::kBit}};
+constexpr ArgSpec kBGetOk[] = {{"delivery-tag", T::kLongLong},
+                               {"redelivered", T::kBit},
+                               {"exchange", T::kShortStr},
+                               {"routing-key", T::kShortStr},
                                {"message-count", T::kLong}};
 constexpr ArgSpec kBGetEmpty[] = {{"reserved-1", T::kShortStr}};  // cluster-id
 constexpr ArgSpec kBAck[] = {{"delivery-tag", T::kLongLong}, {"multiple", T::kBit}};
@@ -187,13 +195,13 @@ constexpr MethodSpec kMethods[] = {
 };
 
 constexpr PropertySpec kBasicProperties[] = {
-    {"content-type", T::kShortStr},   {"content-encoding", T::kShortStr},
-    {"headers", T::kTable},           {"delivery-mode", T::kOctet},
-    {"priority", T::kOctet},          {"correlation-id", T::kShortStr},
-    {"reply-to", T::kShortStr},       {"expiration", T::kShortStr},
-    {"message-id", T::kShortStr},     {"timestamp", T::kTimestamp},
-    {"type", T::kShortStr},           {"user-id", T::kShortStr},
-    {"app-id", T::kShortStr},         {"cluster-id", T::kShortStr},
+    {"content-type", T::kShortStr}, {"content-encoding", T::kShortStr},
+    {"headers", T::kTable},         {"delivery-mode", T::kOctet},
+    {"priority", T::kOctet},        {"correlation-id", T::kShortStr},
+    {"reply-to", T::kShortStr},     {"expiration", T::kShortStr},
+    {"message-id", T::kShortStr},   {"timestamp", T::kTimestamp},
+    {"type", T::kShortStr},         {"user-id", T::kShortStr},
+    {"app-id", T::kShortStr},       {"cluster-id", T::kShortStr},
 };
 
 // Index of each class's first method in kMethods, for a short scan.

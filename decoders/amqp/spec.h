@@ -35,9 +35,9 @@ struct ArgSpec {
 struct MethodSpec {
   uint16_t class_id;
   uint16_t method_id;
-  const char* name;    // "class.method"
-  bool synchronous;    // expects one of `responses`
-  bool content;        // followed by a content header and body
+  const char* name;  // "class.method"
+  bool synchronous;  // expects one of `responses`
+  bool content;      // followed by a content header and body
   Sender sender;
   uint16_t responses[2];  // method ids (same class) answering a synchronous method; 0 = none
   std::span<const ArgSpec> args;
@@ -49,8 +49,8 @@ struct MethodSpec {
 };
 
 // Class ids.
-inline constexpr uint16_t kConnection = 10, kChannel = 20, kExchange = 40, kQueue = 50,
-                          kBasic = 60, kConfirm = 85, kTx = 90;
+inline constexpr uint16_t kConnection = 10, kChannel = 20, kExchange = 40, kQueue = 50, kBasic = 60,
+                          kConfirm = 85, kTx = 90;
 
 std::span<const MethodSpec> AllMethods();
 // nullptr for an unknown class/method pair.

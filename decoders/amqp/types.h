@@ -26,15 +26,15 @@ inline constexpr std::string_view kProtocolHeader{"AMQP\x00\x00\x09\x01", 8};
 // timestamp T, table F).
 struct FieldValue {
   char type = 'V';
-  std::string key;        // the entry name inside a table; the argument name for methods
-  int64_t i = 0;          // b s I l L(as two's complement) T, and t (0/1)
-  uint64_t u = 0;         // B u i L
-  double d = 0;           // f d, and D (value / 10^scale)
-  uint8_t scale = 0;      // D
-  std::string str;        // S x (possibly cut, see truncated)
-  uint64_t length = 0;    // S x: the length on the wire
-  bool truncated = false; // S x: only a prefix is kept; F A: entries beyond the cap skipped
-  bool redacted = false;  // a credential: never stored, only its length
+  std::string key;                // the entry name inside a table; the argument name for methods
+  int64_t i = 0;                  // b s I l L(as two's complement) T, and t (0/1)
+  uint64_t u = 0;                 // B u i L
+  double d = 0;                   // f d, and D (value / 10^scale)
+  uint8_t scale = 0;              // D
+  std::string str;                // S x (possibly cut, see truncated)
+  uint64_t length = 0;            // S x: the length on the wire
+  bool truncated = false;         // S x: only a prefix is kept; F A: entries beyond the cap skipped
+  bool redacted = false;          // a credential: never stored, only its length
   std::vector<FieldValue> items;  // F (with keys) and A
 
   bool IsString() const { return type == 'S' || type == 'x'; }
@@ -97,11 +97,12 @@ struct Frame {
   Kind kind = Kind::kNone;
   uint16_t channel = 0;
   Method method;
-  std::optional<Content> content;  // for content-carrying methods (publish, deliver, get-ok, return)
+  std::optional<Content>
+      content;  // for content-carrying methods (publish, deliver, get-ok, return)
   uint8_t protocol_version[4] = {0, 0, 0, 0};  // kProtocolHeader: the 4 bytes after "AMQP"
-  ChunkMeta first;       // the first byte of the method frame
-  ChunkMeta last;        // the last byte of the method frame, or of the content's last body frame
-  ChunkMeta method_last; // the last byte of the method frame itself
+  ChunkMeta first;                             // the first byte of the method frame
+  ChunkMeta last;         // the last byte of the method frame, or of the content's last body frame
+  ChunkMeta method_last;  // the last byte of the method frame itself
 };
 
 // --- Stitcher output -----------------------------------------------------------------------------
@@ -109,8 +110,8 @@ struct Frame {
 enum class RecordType : uint8_t { kPublish, kDeliver, kGet, kCall };
 
 enum class Settlement : uint8_t {
-  kNone,           // no settlement seen (timeout, connection closed, mid-stream pickup)
-  kAutoAck,        // no-ack consumer / basic.get: settled by delivery
+  kNone,     // no settlement seen (timeout, connection closed, mid-stream pickup)
+  kAutoAck,  // no-ack consumer / basic.get: settled by delivery
   kAck,
   kNack,
   kReject,
@@ -131,7 +132,7 @@ struct Record {
   std::string queue;   // queue named by the call, or the consumer's queue for deliveries
   std::string exchange;
   std::string routing_key;
-  std::string vhost;   // connection.open
+  std::string vhost;  // connection.open
   std::string consumer_tag;
   bool answered = false;
   uint16_t reply_code = 0;  // from a channel/connection close, or a basic.return
@@ -145,11 +146,11 @@ struct Record {
   bool redelivered = false;
   uint64_t message_count = 0;  // get-ok
   bool get_empty = false;
-  bool returned = false;       // publish: basic.return came back (unroutable / mandatory)
+  bool returned = false;  // publish: basic.return came back (unroutable / mandatory)
   bool mandatory = false;
   ConfirmOutcome confirm = ConfirmOutcome::kNotConfirmed;
   Settlement settlement = Settlement::kNone;
-  bool requeue = false;        // nack/reject requeue flag
+  bool requeue = false;  // nack/reject requeue flag
   bool settled_multiple = false;
 
   ChunkMeta start;        // first byte of the request (publish/get) or of the deliver frame

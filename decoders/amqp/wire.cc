@@ -7,11 +7,20 @@
 
 namespace wirespan::decoders::amqp {
 
-// --- FieldValue / Method helpers ------------------------------------------------------------------
+// --- FieldValue / Method helpers
+// ------------------------------------------------------------------
 
 bool FieldValue::IsInt() const {
   switch (type) {
-    case 't': case 'b': case 'B': case 's': case 'u': case 'I': case 'i': case 'l': case 'L':
+    case 't':
+    case 'b':
+    case 'B':
+    case 's':
+    case 'u':
+    case 'I':
+    case 'i':
+    case 'l':
+    case 'L':
     case 'T':
       return true;
     default:
@@ -21,9 +30,17 @@ bool FieldValue::IsInt() const {
 
 int64_t FieldValue::AsInt() const {
   switch (type) {
-    case 'B': case 'u': case 'i': case 'L': case 'T':
+    case 'B':
+    case 'u':
+    case 'i':
+    case 'L':
+    case 'T':
       return static_cast<int64_t>(u);
-    case 't': case 'b': case 's': case 'I': case 'l':
+    case 't':
+    case 'b':
+    case 's':
+    case 'I':
+    case 'l':
       return i;
     default:
       return 0;
@@ -59,13 +76,20 @@ const char* Method::Name() const { return spec ? spec->name : "unknown"; }
 
 const char* SettlementName(Settlement s) {
   switch (s) {
-    case Settlement::kNone: return "none";
-    case Settlement::kAutoAck: return "auto_ack";
-    case Settlement::kAck: return "ack";
-    case Settlement::kNack: return "nack";
-    case Settlement::kReject: return "reject";
-    case Settlement::kChannelClosed: return "channel_closed";
-    case Settlement::kRecovered: return "recovered";
+    case Settlement::kNone:
+      return "none";
+    case Settlement::kAutoAck:
+      return "auto_ack";
+    case Settlement::kAck:
+      return "ack";
+    case Settlement::kNack:
+      return "nack";
+    case Settlement::kReject:
+      return "reject";
+    case Settlement::kChannelClosed:
+      return "channel_closed";
+    case Settlement::kRecovered:
+      return "recovered";
   }
   return "none";
 }
@@ -155,16 +179,36 @@ bool ReadFieldValue(Reader& r, char type, FieldValue* v, const WireLimits& limit
                     size_t* budget) {
   v->type = type;
   switch (type) {
-    case 't': v->i = r.U8() != 0; break;
-    case 'b': v->i = static_cast<int8_t>(r.U8()); break;
-    case 'B': v->u = r.U8(); break;
-    case 's': v->i = static_cast<int16_t>(r.U16()); break;
-    case 'u': v->u = r.U16(); break;
-    case 'I': v->i = static_cast<int32_t>(r.U32()); break;
-    case 'i': v->u = r.U32(); break;
-    case 'l': v->i = static_cast<int64_t>(r.U64()); break;
-    case 'L': v->u = r.U64(); break;
-    case 'T': v->u = r.U64(); break;
+    case 't':
+      v->i = r.U8() != 0;
+      break;
+    case 'b':
+      v->i = static_cast<int8_t>(r.U8());
+      break;
+    case 'B':
+      v->u = r.U8();
+      break;
+    case 's':
+      v->i = static_cast<int16_t>(r.U16());
+      break;
+    case 'u':
+      v->u = r.U16();
+      break;
+    case 'I':
+      v->i = static_cast<int32_t>(r.U32());
+      break;
+    case 'i':
+      v->u = r.U32();
+      break;
+    case 'l':
+      v->i = static_cast<int64_t>(r.U64());
+      break;
+    case 'L':
+      v->u = r.U64();
+      break;
+    case 'T':
+      v->u = r.U64();
+      break;
     case 'f': {
       const uint32_t bits = r.U32();
       float f;
@@ -192,10 +236,14 @@ bool ReadFieldValue(Reader& r, char type, FieldValue* v, const WireLimits& limit
       if (r.ok()) KeepString(bytes, v, limits);
       break;
     }
-    case 'F': return ReadFieldTable(r, v, limits, depth, budget);
-    case 'A': return ReadFieldArray(r, v, limits, depth, budget);
-    case 'V': break;
-    default: return false;  // unknown type: its size is unknown
+    case 'F':
+      return ReadFieldTable(r, v, limits, depth, budget);
+    case 'A':
+      return ReadFieldArray(r, v, limits, depth, budget);
+    case 'V':
+      break;
+    default:
+      return false;  // unknown type: its size is unknown
   }
   return r.ok();
 }
@@ -252,11 +300,26 @@ bool DecodeMethod(std::string_view payload, Method* method, const WireLimits& li
     v.key = spec.name;
     if (spec.type != ArgType::kBit) bit_index = 8;
     switch (spec.type) {
-      case ArgType::kOctet: v.type = 'B'; v.u = r.U8(); break;
-      case ArgType::kShort: v.type = 'u'; v.u = r.U16(); break;
-      case ArgType::kLong: v.type = 'i'; v.u = r.U32(); break;
-      case ArgType::kLongLong: v.type = 'L'; v.u = r.U64(); break;
-      case ArgType::kTimestamp: v.type = 'T'; v.u = r.U64(); break;
+      case ArgType::kOctet:
+        v.type = 'B';
+        v.u = r.U8();
+        break;
+      case ArgType::kShort:
+        v.type = 'u';
+        v.u = r.U16();
+        break;
+      case ArgType::kLong:
+        v.type = 'i';
+        v.u = r.U32();
+        break;
+      case ArgType::kLongLong:
+        v.type = 'L';
+        v.u = r.U64();
+        break;
+      case ArgType::kTimestamp:
+        v.type = 'T';
+        v.u = r.U64();
+        break;
       case ArgType::kBit:
         if (bit_index == 8) {
           bits = r.U8();
@@ -326,32 +389,47 @@ bool DecodeContentHeader(std::string_view payload, Content* content, const WireL
         const uint8_t len = r.U8();
         std::string value(r.Bytes(len));
         if (!r.ok()) return false;
-        if (name == "content-type") p.content_type = std::move(value);
-        else if (name == "content-encoding") p.content_encoding = std::move(value);
-        else if (name == "correlation-id") p.correlation_id = std::move(value);
-        else if (name == "reply-to") p.reply_to = std::move(value);
-        else if (name == "expiration") p.expiration = std::move(value);
-        else if (name == "message-id") p.message_id = std::move(value);
-        else if (name == "type") p.type = std::move(value);
-        else if (name == "user-id") p.user_id = std::move(value);
-        else if (name == "app-id") p.app_id = std::move(value);
-        else if (name == "cluster-id") p.cluster_id = std::move(value);
+        if (name == "content-type")
+          p.content_type = std::move(value);
+        else if (name == "content-encoding")
+          p.content_encoding = std::move(value);
+        else if (name == "correlation-id")
+          p.correlation_id = std::move(value);
+        else if (name == "reply-to")
+          p.reply_to = std::move(value);
+        else if (name == "expiration")
+          p.expiration = std::move(value);
+        else if (name == "message-id")
+          p.message_id = std::move(value);
+        else if (name == "type")
+          p.type = std::move(value);
+        else if (name == "user-id")
+          p.user_id = std::move(value);
+        else if (name == "app-id")
+          p.app_id = std::move(value);
+        else if (name == "cluster-id")
+          p.cluster_id = std::move(value);
         break;
       }
       case ArgType::kOctet: {
         const uint8_t v = r.U8();
-        if (name == "delivery-mode") p.delivery_mode = v;
-        else p.priority = v;
+        if (name == "delivery-mode")
+          p.delivery_mode = v;
+        else
+          p.priority = v;
         break;
       }
-      case ArgType::kTimestamp: p.timestamp = r.U64(); break;
+      case ArgType::kTimestamp:
+        p.timestamp = r.U64();
+        break;
       case ArgType::kTable: {
         FieldValue table;
         if (!ReadFieldTable(r, &table, limits, 0, &budget)) return false;
         p.headers = std::move(table);
         break;
       }
-      default: break;
+      default:
+        break;
     }
     if (!r.ok()) return false;
   }

@@ -10,9 +10,9 @@
 namespace wirespan::decoders::amqp {
 
 struct WireLimits {
-  int max_depth = 8;                 // nested tables/arrays beyond this are skipped
-  size_t max_entries = 1024;         // table/array entries decoded per payload; the rest skipped
-  size_t max_string_bytes = 1024;    // long strings keep this prefix (length kept exact)
+  int max_depth = 8;               // nested tables/arrays beyond this are skipped
+  size_t max_entries = 1024;       // table/array entries decoded per payload; the rest skipped
+  size_t max_string_bytes = 1024;  // long strings keep this prefix (length kept exact)
 };
 
 // A cursor over untrusted bytes: every read checks bounds and sets ok() = false on overrun.
@@ -46,8 +46,7 @@ bool ReadFieldTable(Reader& r, FieldValue* table, const WireLimits& limits, int 
 bool DecodeMethod(std::string_view payload, Method* method, const WireLimits& limits = {});
 
 // Decodes a content header frame payload into `content` (class id, body size, properties).
-bool DecodeContentHeader(std::string_view payload, Content* content,
-                         const WireLimits& limits = {});
+bool DecodeContentHeader(std::string_view payload, Content* content, const WireLimits& limits = {});
 
 // FNV-1a 64, incrementally: hash = Fnv1a(hash, bytes), starting from kFnvOffset.
 inline constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;

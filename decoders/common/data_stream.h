@@ -25,17 +25,17 @@ struct ChunkMeta {
 };
 
 struct DataStreamLimits {
-  size_t max_contiguous_bytes = 1 << 20;  // parser lag beyond this is a stuck parser: reset
-  size_t max_pending_bytes = 1 << 20;     // bytes waiting behind a hole
-  uint64_t hole_timeout_ns = 200'000'000; // a hole older than this becomes a gap
+  size_t max_contiguous_bytes = 1 << 20;   // parser lag beyond this is a stuck parser: reset
+  size_t max_pending_bytes = 1 << 20;      // bytes waiting behind a hole
+  uint64_t hole_timeout_ns = 200'000'000;  // a hole older than this becomes a gap
 };
 
 struct DataStreamStats {
   uint64_t bytes_added = 0;
-  uint64_t duplicate_bytes = 0;    // already seen (overlap or retransmission)
-  uint64_t gap_bytes = 0;          // known never to arrive
-  uint64_t holes_expired = 0;      // holes turned into gaps by timeout or memory pressure
-  uint64_t bytes_dropped = 0;      // discarded by Reset (stuck parser) or pressure
+  uint64_t duplicate_bytes = 0;  // already seen (overlap or retransmission)
+  uint64_t gap_bytes = 0;        // known never to arrive
+  uint64_t holes_expired = 0;    // holes turned into gaps by timeout or memory pressure
+  uint64_t bytes_dropped = 0;    // discarded by Reset (stuck parser) or pressure
 };
 
 class DataStream {
@@ -57,9 +57,7 @@ class DataStream {
   }
 
   // Contiguous known bytes at the head.
-  std::string_view Head() const {
-    return std::string_view(buffer_).substr(consumed_);
-  }
+  std::string_view Head() const { return std::string_view(buffer_).substr(consumed_); }
   // Position of Head()[0] in the stream.
   uint64_t head_pos() const { return head_pos_; }
   // Bytes of known gap at the head; only non-zero once Head() is empty.

@@ -68,13 +68,13 @@ struct DecoderOptions {
 struct DecoderStats {
   uint64_t frames = 0;
   uint64_t ignored_frames = 0;
-  uint64_t parse_errors = 0;      // kInvalid results
-  uint64_t resync_bytes = 0;      // bytes skipped looking for the next frame boundary
-  uint64_t gaps = 0;              // gaps met in the stream
-  uint64_t gap_bytes_skipped = 0; // gap bytes stepped over inside frames (bodies)
+  uint64_t parse_errors = 0;       // kInvalid results
+  uint64_t resync_bytes = 0;       // bytes skipped looking for the next frame boundary
+  uint64_t gaps = 0;               // gaps met in the stream
+  uint64_t gap_bytes_skipped = 0;  // gap bytes stepped over inside frames (bodies)
   uint64_t unmatched_requests = 0;
   uint64_t unmatched_responses = 0;
-  uint64_t dropped_frames = 0;    // beyond max_pending_frames
+  uint64_t dropped_frames = 0;  // beyond max_pending_frames
   uint64_t spans = 0;
   uint64_t protocol_switches = 0;  // HTTP upgrade, CONNECT tunnel, STARTTLS: decoding stopped
 };

@@ -89,10 +89,15 @@ Detection Detect(std::string_view head, bool /*stream_start*/) {
   if (head.front() == 'H' && std::string_view("HTTP/1.").starts_with(head.substr(0, 7))) {
     d.kind = MessageKind::kResponse;
     switch (CheckStartLine(head, MessageKind::kResponse)) {
-      case StartLineCheck::kValid: d.confidence = 100; break;
+      case StartLineCheck::kValid:
+        d.confidence = 100;
+        break;
       // "HTTP/1.1 2": too specific to be anything else.
-      case StartLineCheck::kPlausible: d.confidence = head.size() >= 10 ? 90 : 20; break;
-      case StartLineCheck::kInvalid: return Detection{};
+      case StartLineCheck::kPlausible:
+        d.confidence = head.size() >= 10 ? 90 : 20;
+        break;
+      case StartLineCheck::kInvalid:
+        return Detection{};
     }
     return d;
   }
@@ -110,8 +115,8 @@ Detection Detect(std::string_view head, bool /*stream_start*/) {
   if (const size_t len = KnownMethodPrefix(head); len > 0 && head.size() > len + 1) {
     const char t = head[len + 1];
     const std::string_view method = head.substr(0, len);
-    if (t == '/' || (t == '*' && method == "OPTIONS") ||
-        (method == "CONNECT" && t != ' ') || head.substr(len + 1).starts_with("http")) {
+    if (t == '/' || (t == '*' && method == "OPTIONS") || (method == "CONNECT" && t != ' ') ||
+        head.substr(len + 1).starts_with("http")) {
       d.confidence = 90;
       return d;
     }

@@ -4,7 +4,8 @@ namespace wirespan::decoders::http {
 namespace {
 
 bool TimedOut(const Message& m, uint64_t now_ns, const DecoderOptions& options) {
-  return now_ns > m.last_meta.last_ts_ns && now_ns - m.last_meta.last_ts_ns > options.request_timeout_ns;
+  return now_ns > m.last_meta.last_ts_ns &&
+         now_ns - m.last_meta.last_ts_ns > options.request_timeout_ns;
 }
 
 }  // namespace

@@ -11,9 +11,9 @@ constexpr std::string_view kVersionPrefix = "HTTP/1.";
 // Methods FindFrameBoundary resyncs on and detection trusts from a line prefix: RFC 9110, RFC
 // 5789 (PATCH) and the WebDAV family seen in practice. Any other token still parses.
 constexpr std::array<std::string_view, 21> kBoundaryMethods = {
-    "GET",  "POST",     "PUT",       "DELETE", "HEAD",  "OPTIONS", "PATCH",
-    "CONNECT", "TRACE", "PROPFIND",  "PROPPATCH", "MKCOL", "COPY", "MOVE",
-    "LOCK", "UNLOCK",   "SEARCH",    "REPORT", "PURGE", "MKCALENDAR", "QUERY"};
+    "GET",     "POST",   "PUT",      "DELETE",    "HEAD",  "OPTIONS",    "PATCH",
+    "CONNECT", "TRACE",  "PROPFIND", "PROPPATCH", "MKCOL", "COPY",       "MOVE",
+    "LOCK",    "UNLOCK", "SEARCH",   "REPORT",    "PURGE", "MKCALENDAR", "QUERY"};
 
 // The methods OpenTelemetry lists for http.request.method.
 constexpr std::array<std::string_view, 9> kSemconvMethods = {
@@ -22,8 +22,21 @@ constexpr std::array<std::string_view, 9> kSemconvMethods = {
 bool IsTchar(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -182,7 +195,8 @@ bool ApplyHeader(std::string_view line, Message* m, bool* te_present, bool* cl_p
   }
   switch (name.size()) {
     case 4:
-      if (EqualsIgnoreCase(name, "host") && m->host.empty()) m->host = Bounded(value, kMaxValueBytes);
+      if (EqualsIgnoreCase(name, "host") && m->host.empty())
+        m->host = Bounded(value, kMaxValueBytes);
       break;
     case 6:
       if (EqualsIgnoreCase(name, "expect")) m->expect = Bounded(value, kMaxValueBytes);
@@ -251,10 +265,14 @@ bool ParseChunkSize(std::string_view line, uint64_t* size) {
   while (i < line.size()) {
     const char c = line[i];
     int digit;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-    else break;
+    if (c >= '0' && c <= '9')
+      digit = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      digit = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      digit = c - 'A' + 10;
+    else
+      break;
     if (i >= 15) return false;  // > 2^60: nobody sends this, and it would overflow counters
     n = (n << 4) | static_cast<uint64_t>(digit);
     ++i;
@@ -273,8 +291,7 @@ bool ParseChunkSize(std::string_view line, uint64_t* size) {
 }  // namespace
 
 bool IsKnownMethod(std::string_view method) {
-  return std::find(kSemconvMethods.begin(), kSemconvMethods.end(), method) !=
-         kSemconvMethods.end();
+  return std::find(kSemconvMethods.begin(), kSemconvMethods.end(), method) != kSemconvMethods.end();
 }
 
 size_t KnownMethodPrefix(std::string_view bytes) {
@@ -362,7 +379,9 @@ void Parser::Clear() {
   line_count_ = 0;
 }
 
-size_t Parser::HeaderLimit() const { return std::min(kMaxHeaderBlockBytes, options_.max_frame_bytes); }
+size_t Parser::HeaderLimit() const {
+  return std::min(kMaxHeaderBlockBytes, options_.max_frame_bytes);
+}
 
 size_t Parser::FindFrameBoundary(std::string_view bytes) const {
   if (bytes.size() < 2) return std::string_view::npos;
@@ -630,8 +649,8 @@ bool Parser::ParseBody(DataStream& stream, bool* invalid) {
           return false;
         }
         const std::string_view line = StripCr(head.substr(0, nl));
-        if (!line.empty() && (line.find(':') == std::string_view::npos ||
-                              ++line_count_ > kMaxHeaderCount)) {
+        if (!line.empty() &&
+            (line.find(':') == std::string_view::npos || ++line_count_ > kMaxHeaderCount)) {
           *invalid = true;
           return false;
         }
@@ -684,7 +703,8 @@ ParseState Parser::ParseFrame(DataStream& stream, Message* frame) {
     }
   }
   bool invalid = false;
-  if (!ParseBody(stream, &invalid)) return invalid ? ParseState::kInvalid : ParseState::kNeedsMoreData;
+  if (!ParseBody(stream, &invalid))
+    return invalid ? ParseState::kInvalid : ParseState::kNeedsMoreData;
   return Finish(frame);
 }
 

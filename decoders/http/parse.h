@@ -40,13 +40,13 @@ class Parser {
 
  private:
   enum class Phase : uint8_t {
-    kHeaders,      // waiting for a whole start line + header block
-    kBody,         // Content-Length body: `remaining_` bytes left
-    kChunkSize,    // chunk-size line
-    kChunkData,    // chunk data: `remaining_` bytes left
-    kChunkCrlf,    // CRLF after chunk data
-    kTrailers,     // trailer section after the last chunk
-    kUntilClose,   // response body delimited by connection close
+    kHeaders,     // waiting for a whole start line + header block
+    kBody,        // Content-Length body: `remaining_` bytes left
+    kChunkSize,   // chunk-size line
+    kChunkData,   // chunk data: `remaining_` bytes left
+    kChunkCrlf,   // CRLF after chunk data
+    kTrailers,    // trailer section after the last chunk
+    kUntilClose,  // response body delimited by connection close
   };
 
   ParseState ParseHeaders(DataStream& stream);
@@ -86,9 +86,9 @@ namespace wirespan::decoders::http {
 
 // How far the bytes at `head` look like an HTTP/1.x start line of the given kind.
 enum class StartLineCheck : uint8_t {
-  kValid,       // a whole, well-formed request line / status line
-  kPlausible,   // well-formed so far, the line is not complete yet
-  kInvalid,     // not an HTTP/1.x start line
+  kValid,      // a whole, well-formed request line / status line
+  kPlausible,  // well-formed so far, the line is not complete yet
+  kInvalid,    // not an HTTP/1.x start line
 };
 // `max_check` bounds the bytes examined (the rest of a long line counts as plausible).
 StartLineCheck CheckStartLine(std::string_view head, MessageKind kind,

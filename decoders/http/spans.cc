@@ -215,7 +215,8 @@ model::Span ToSpan(const Record& record, const ConnectionInfo& conn, Role role) 
     std::string authority;
     if (!host.empty()) {
       authority = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-      if (port >= 0 && port != (scheme == "https" ? 443 : 80)) authority += ":" + std::to_string(port);
+      if (port >= 0 && port != (scheme == "https" ? 443 : 80))
+        authority += ":" + std::to_string(port);
     } else if (!conn.server_address().empty()) {
       const std::string& addr = conn.server_address();
       authority = addr.find(':') != std::string::npos ? "[" + addr + "]" : addr;

@@ -23,11 +23,11 @@ inline constexpr size_t kMaxChunkLineBytes = 4096;        // chunk-size line inc
 
 // How a message body is delimited (RFC 9112 section 6.3).
 enum class BodyFraming : uint8_t {
-  kNone,            // no body: requests without length, HEAD/1xx/204/304 responses
-  kContentLength,   // Content-Length bytes
-  kChunked,         // chunked transfer coding, ending with a zero chunk and trailers
-  kUntilClose,      // response ending when the connection closes
-  kTunnel,          // 101 Switching Protocols / 2xx to CONNECT: HTTP ends here
+  kNone,           // no body: requests without length, HEAD/1xx/204/304 responses
+  kContentLength,  // Content-Length bytes
+  kChunked,        // chunked transfer coding, ending with a zero chunk and trailers
+  kUntilClose,     // response ending when the connection closes
+  kTunnel,         // 101 Switching Protocols / 2xx to CONNECT: HTTP ends here
 };
 
 // One request or one response. Only the headers wirespan uses are kept, each bounded in size.
@@ -59,11 +59,11 @@ struct Message {
 
   // Body.
   BodyFraming framing = BodyFraming::kNone;
-  uint64_t header_bytes = 0;       // start line + headers + empty line
-  uint64_t body_wire_bytes = 0;    // body as sent: chunk sizes, extensions, CRLFs and trailers too
-  uint64_t body_size = 0;          // decoded body: the payload bytes only
-  uint64_t body_gap_bytes = 0;     // body bytes never captured (stepped over, still counted)
-  bool body_incomplete = false;    // the body could not be followed to its end (gap, close)
+  uint64_t header_bytes = 0;     // start line + headers + empty line
+  uint64_t body_wire_bytes = 0;  // body as sent: chunk sizes, extensions, CRLFs and trailers too
+  uint64_t body_size = 0;        // decoded body: the payload bytes only
+  uint64_t body_gap_bytes = 0;   // body bytes never captured (stepped over, still counted)
+  bool body_incomplete = false;  // the body could not be followed to its end (gap, close)
 
   // Pairing: requests are numbered per connection (from 1); a response carries the number of the
   // request it answers (0: unknown, e.g. a connection first seen mid-stream).

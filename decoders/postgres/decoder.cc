@@ -51,7 +51,8 @@ Chain WalkMessages(std::string_view head, Side side) {
         if (body.find('\0') == std::string_view::npos) return Chain{};
       }
     } else {
-      if (tag == 'Z' && (body.size() != 1 || (body[0] != 'I' && body[0] != 'T' && body[0] != 'E'))) {
+      if (tag == 'Z' &&
+          (body.size() != 1 || (body[0] != 'I' && body[0] != 'T' && body[0] != 'E'))) {
         return Chain{};
       }
       if ((tag == 'C' || tag == 'E' || tag == 'N' || tag == 'S') &&

@@ -182,8 +182,8 @@ void Matcher::OnFrontend(Message& m) {
   }
 
   const std::string_view payload = m.payload;
-  const bool extended = m.tag == 'P' || m.tag == 'B' || m.tag == 'D' || m.tag == 'E' ||
-                        m.tag == 'C';
+  const bool extended =
+      m.tag == 'P' || m.tag == 'B' || m.tag == 'D' || m.tag == 'E' || m.tag == 'C';
   if (extended && !group_open_) {
     group_open_ = true;
     group_first_ = m.first;
@@ -195,8 +195,10 @@ void Matcher::OnFrontend(Message& m) {
       std::string_view sql = payload;
       const size_t nul = sql.find('\0');
       bool cut = m.payload_cut;
-      if (nul != std::string_view::npos) sql = sql.substr(0, nul);
-      else cut = true;
+      if (nul != std::string_view::npos)
+        sql = sql.substr(0, nul);
+      else
+        cut = true;
       item.type = ItemType::kQuery;
       item.next_first = m.first;
       const std::vector<std::string_view> pieces = SplitStatements(sql);
@@ -271,8 +273,10 @@ void Matcher::OnFrontend(Message& m) {
         size_t pos = 1;
         std::string_view name;
         if (ReadCString(payload, &pos, &name)) {
-          if (payload[0] == 'S') statements_.erase(std::string(name));
-          else portals_.erase(std::string(name));
+          if (payload[0] == 'S')
+            statements_.erase(std::string(name));
+          else
+            portals_.erase(std::string(name));
         }
       }
       item.type = ItemType::kClose;
@@ -289,7 +293,9 @@ void Matcher::OnFrontend(Message& m) {
       item.type = ItemType::kFunctionCall;
       Enqueue(std::move(item));
       return;
-    case 'd': case 'c': case 'f':
+    case 'd':
+    case 'c':
+    case 'f':
       // COPY FROM STDIN data: counted on the statement running the COPY.
       for (Item& q : queue_) {
         if ((q.type == ItemType::kQuery || q.type == ItemType::kExecute) && q.copy) {
@@ -309,7 +315,12 @@ void Matcher::OnFrontend(Message& m) {
 bool Matcher::NeedsRequest(const Message& m) const {
   if (m.kind != FrameKind::kRegular) return false;
   switch (m.tag) {
-    case 'S': case 'N': case 'A': case 'K': case 'R': case 'v':
+    case 'S':
+    case 'N':
+    case 'A':
+    case 'K':
+    case 'R':
+    case 'v':
       return false;
     default:
       return true;
@@ -566,41 +577,65 @@ void Matcher::OnBackend(Message& m, std::vector<Record>* out) {
       return;
   }
   switch (m.tag) {
-    case 'Z': OnReadyForQuery(m, out); return;
-    case '1': PopExpected(ItemType::kParse); return;
-    case '2': PopExpected(ItemType::kBind); return;
-    case '3': PopExpected(ItemType::kClose); return;
-    case 'n': PopExpected(ItemType::kDescribe); return;
+    case 'Z':
+      OnReadyForQuery(m, out);
+      return;
+    case '1':
+      PopExpected(ItemType::kParse);
+      return;
+    case '2':
+      PopExpected(ItemType::kBind);
+      return;
+    case '3':
+      PopExpected(ItemType::kClose);
+      return;
+    case 'n':
+      PopExpected(ItemType::kDescribe);
+      return;
     case 'T':
       if (!queue_.empty() && queue_.front().type == ItemType::kDescribe) queue_.pop_front();
       return;
-    case 't': return;  // ParameterDescription: the RowDescription/NoData that follows pops
+    case 't':
+      return;  // ParameterDescription: the RowDescription/NoData that follows pops
     case 'D':
-      if (!queue_.empty() && (queue_.front().type == ItemType::kExecute ||
-                              queue_.front().type == ItemType::kQuery)) {
+      if (!queue_.empty() &&
+          (queue_.front().type == ItemType::kExecute || queue_.front().type == ItemType::kQuery)) {
         ++queue_.front().rows;
       } else if (stats_ != nullptr) {
         ++stats_->unmatched_responses;
       }
       return;
-    case 'C': OnCommandComplete(m, out, false, false); return;
-    case 'I': OnCommandComplete(m, out, true, false); return;
-    case 's': OnCommandComplete(m, out, false, true); return;
-    case 'E': OnError(m, out); return;
-    case 'G': case 'H': case 'W':
+    case 'C':
+      OnCommandComplete(m, out, false, false);
+      return;
+    case 'I':
+      OnCommandComplete(m, out, true, false);
+      return;
+    case 's':
+      OnCommandComplete(m, out, false, true);
+      return;
+    case 'E':
+      OnError(m, out);
+      return;
+    case 'G':
+    case 'H':
+    case 'W':
       if (!queue_.empty()) queue_.front().copy = true;
       return;
     case 'd':
       if (!queue_.empty()) queue_.front().copy_bytes += m.length;
       return;
-    case 'A': WS_PG_COUNT(notifications); return;
-    default:  // 'S' ParameterStatus, 'K' BackendKeyData, 'R' authentication, 'N' notices, 'c', 'V', 'v'
+    case 'A':
+      WS_PG_COUNT(notifications);
+      return;
+    default:  // 'S' ParameterStatus, 'K' BackendKeyData, 'R' authentication, 'N' notices, 'c', 'V',
+              // 'v'
       return;
   }
 }
 
-void Matcher::Process(std::deque<Message>& frontend, std::deque<Message>& backend,
-                      uint64_t now_ns, bool closed, std::vector<Record>* out) {
+void Matcher::Process(std::deque<Message>& frontend, std::deque<Message>& backend, uint64_t now_ns,
+                      bool closed, std::vector<Record>* out) {
   while (!frontend.empty() || !backend.empty()) {
     if (!frontend.empty() &&
         (backend.empty() || !After(frontend.front().first, backend.front().last))) {
@@ -619,8 +654,8 @@ void Matcher::Process(std::deque<Message>& frontend, std::deque<Message>& backen
   // Requests the server never answered.
   if (!queue_.empty()) {
     const ChunkMeta& oldest = queue_.front().first;
-    const bool expired = oldest.first_ts_ns != 0 &&
-                         now_ns > oldest.first_ts_ns + options_.request_timeout_ns;
+    const bool expired =
+        oldest.first_ts_ns != 0 && now_ns > oldest.first_ts_ns + options_.request_timeout_ns;
     if (closed || expired) {
       for (const Item& item : queue_) Drop(item);
       queue_.clear();

@@ -31,12 +31,12 @@ struct MatcherLimits {
 // Process-wide counters of protocol events that are not spans (for metrics and tests).
 struct ProtocolCounters {
   uint64_t startups = 0;
-  uint64_t encrypted_connections = 0;   // SSL/GSSENC accepted: left alone
+  uint64_t encrypted_connections = 0;  // SSL/GSSENC accepted: left alone
   uint64_t encryption_refused = 0;
   uint64_t cancel_requests = 0;
-  uint64_t unknown_statements = 0;      // Bind to a statement prepared before we saw it
+  uint64_t unknown_statements = 0;  // Bind to a statement prepared before we saw it
   uint64_t truncated_queries = 0;
-  uint64_t skipped_statements = 0;      // pipeline statements not run after an error
+  uint64_t skipped_statements = 0;  // pipeline statements not run after an error
   uint64_t notifications = 0;
 };
 
@@ -65,7 +65,15 @@ class Matcher {
 
  private:
   enum class ItemType : uint8_t {
-    kStartup, kQuery, kParse, kBind, kDescribe, kExecute, kClose, kSync, kFunctionCall
+    kStartup,
+    kQuery,
+    kParse,
+    kBind,
+    kDescribe,
+    kExecute,
+    kClose,
+    kSync,
+    kFunctionCall
   };
   struct Item {
     ItemType type;
@@ -111,7 +119,7 @@ class Matcher {
   std::unordered_map<std::string, StatementPtr> statements_;
   std::unordered_map<std::string, StatementPtr> portals_;
   std::deque<Item> queue_;
-  bool group_open_ = false;     // extended messages seen since the last Execute/Sync
+  bool group_open_ = false;  // extended messages seen since the last Execute/Sync
   ChunkMeta group_first_;
   bool discard_until_sync_ = false;
 };

@@ -15,39 +15,79 @@ struct Range {
 // Length field bounds (the field counts itself) per message type; {0,0} = not sent by this side.
 Range FrontendRange(char tag) {
   switch (tag) {
-    case 'Q': return {5, kStreamedMax};
-    case 'P': return {8, kStreamedMax};
-    case 'B': return {12, kStreamedMax};
-    case 'D': return {6, 4096};
-    case 'E': return {9, 4096};
-    case 'C': return {6, 4096};
-    case 'S': case 'H': case 'c': case 'X': return {4, 4};
-    case 'd': return {4, kStreamedMax};
-    case 'f': return {5, 0};
-    case 'p': return {5, 0};
-    case 'F': return {14, kStreamedMax};
-    default: return {0, 0};
+    case 'Q':
+      return {5, kStreamedMax};
+    case 'P':
+      return {8, kStreamedMax};
+    case 'B':
+      return {12, kStreamedMax};
+    case 'D':
+      return {6, 4096};
+    case 'E':
+      return {9, 4096};
+    case 'C':
+      return {6, 4096};
+    case 'S':
+    case 'H':
+    case 'c':
+    case 'X':
+      return {4, 4};
+    case 'd':
+      return {4, kStreamedMax};
+    case 'f':
+      return {5, 0};
+    case 'p':
+      return {5, 0};
+    case 'F':
+      return {14, kStreamedMax};
+    default:
+      return {0, 0};
   }
 }
 
 Range BackendRange(char tag) {
   switch (tag) {
-    case 'R': return {8, 0};
-    case 'K': return {12, 12};
-    case 'S': return {6, 8192};
-    case 'Z': return {5, 5};
-    case '1': case '2': case '3': case 'n': case 'I': case 'c': case 's': return {4, 4};
-    case 't': return {6, 4 + 2 + 4 * 65535};
-    case 'T': return {6, 1 << 24};
-    case 'D': return {6, kStreamedMax};
-    case 'C': return {5, 4096};
-    case 'E': case 'N': return {5, 0};
-    case 'G': case 'H': case 'W': return {7, 4 + 3 + 2 * 65535};
-    case 'd': return {4, kStreamedMax};
-    case 'A': return {10, 0};
-    case 'V': return {8, kStreamedMax};
-    case 'v': return {12, 0};
-    default: return {0, 0};
+    case 'R':
+      return {8, 0};
+    case 'K':
+      return {12, 12};
+    case 'S':
+      return {6, 8192};
+    case 'Z':
+      return {5, 5};
+    case '1':
+    case '2':
+    case '3':
+    case 'n':
+    case 'I':
+    case 'c':
+    case 's':
+      return {4, 4};
+    case 't':
+      return {6, 4 + 2 + 4 * 65535};
+    case 'T':
+      return {6, 1 << 24};
+    case 'D':
+      return {6, kStreamedMax};
+    case 'C':
+      return {5, 4096};
+    case 'E':
+    case 'N':
+      return {5, 0};
+    case 'G':
+    case 'H':
+    case 'W':
+      return {7, 4 + 3 + 2 * 65535};
+    case 'd':
+      return {4, kStreamedMax};
+    case 'A':
+      return {10, 0};
+    case 'V':
+      return {8, kStreamedMax};
+    case 'v':
+      return {12, 0};
+    default:
+      return {0, 0};
   }
 }
 
@@ -69,7 +109,8 @@ bool ValidHeader(Side side, char tag, uint32_t length, size_t max_frame_bytes) {
   const Range r = side == Side::kFrontend ? FrontendRange(tag) : BackendRange(tag);
   if (r.min == 0) return false;
   uint64_t max = r.max == 0 ? max_frame_bytes : r.max;
-  if (r.max != kStreamedMax) max = std::min<uint64_t>(max, std::max<size_t>(max_frame_bytes, r.min));
+  if (r.max != kStreamedMax)
+    max = std::min<uint64_t>(max, std::max<size_t>(max_frame_bytes, r.min));
   return length >= r.min && length <= max;
 }
 
@@ -99,20 +140,37 @@ size_t Parser::KeepLimit(const Message& m) const {
   if (m.kind != FrameKind::kRegular) return 0;
   if (side_ == Side::kFrontend) {
     switch (m.tag) {
-      case 'Q': case 'P': return limits_.sql_capture_bytes;
-      case 'B': case 'D': case 'E': case 'C': return 512;  // names only; bind values are dropped
-      default: return 0;  // passwords/SASL ('p'), COPY data, function calls: never kept
+      case 'Q':
+      case 'P':
+        return limits_.sql_capture_bytes;
+      case 'B':
+      case 'D':
+      case 'E':
+      case 'C':
+        return 512;  // names only; bind values are dropped
+      default:
+        return 0;  // passwords/SASL ('p'), COPY data, function calls: never kept
     }
   }
   switch (m.tag) {
-    case 'C': return 256;
-    case 'E': return 4096;  // fields are parsed for SQLSTATE and severity only
-    case 'S': return 512;
-    case 'Z': return 1;
-    case 'R': return 4;     // authentication type only, never SASL data
-    case 'T': return 2;
-    case 'G': case 'H': case 'W': return 3;
-    default: return 0;
+    case 'C':
+      return 256;
+    case 'E':
+      return 4096;  // fields are parsed for SQLSTATE and severity only
+    case 'S':
+      return 512;
+    case 'Z':
+      return 1;
+    case 'R':
+      return 4;  // authentication type only, never SASL data
+    case 'T':
+      return 2;
+    case 'G':
+    case 'H':
+    case 'W':
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -180,10 +238,10 @@ ParseState Parser::ParseFrame(DataStream& stream, Message* out) {
       const uint32_t code = ReadBe32(head.data() + 4);
       if (!ValidUntypedHeader(length, code)) return ParseState::kInvalid;
       current_.code = code;
-      current_.kind = code == kSslRequestCode       ? FrameKind::kSslRequest
-                      : code == kGssEncRequestCode  ? FrameKind::kGssEncRequest
-                      : code == kCancelRequestCode  ? FrameKind::kCancelRequest
-                                                    : FrameKind::kStartup;
+      current_.kind = code == kSslRequestCode      ? FrameKind::kSslRequest
+                      : code == kGssEncRequestCode ? FrameKind::kGssEncRequest
+                      : code == kCancelRequestCode ? FrameKind::kCancelRequest
+                                                   : FrameKind::kStartup;
       current_.length = length - 8;
       stream.Consume(8);
     } else if (side_ == Side::kBackend && IsEncryptionAnswer(head[0]) &&

@@ -17,8 +17,9 @@
 namespace wirespan::decoders::postgres {
 
 struct ParserLimits {
-  size_t max_frame_bytes = 1 << 20;      // non-streamed message types larger than this are invalid
-  size_t sql_capture_bytes = 64 << 10;   // SQL kept from Query/Parse (the exported text is cut later)
+  size_t max_frame_bytes = 1 << 20;  // non-streamed message types larger than this are invalid
+  size_t sql_capture_bytes =
+      64 << 10;  // SQL kept from Query/Parse (the exported text is cut later)
 };
 
 // Shape check of a regular message header: is `tag` a message type this side sends, and is
@@ -60,7 +61,7 @@ class Parser {
   // Startup-phase state.
   bool after_encryption_request_ = false;  // frontend: the last message was SSL/GSSENC request
   uint32_t last_request_code_ = 0;
-  bool encrypted_ = false;                  // everything from here on is TLS/GSS: opaque
+  bool encrypted_ = false;  // everything from here on is TLS/GSS: opaque
   uint64_t messages_ = 0;
   bool last_was_encryption_response_ = false;
 };

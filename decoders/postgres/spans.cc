@@ -47,13 +47,21 @@ std::string_view SqlStateName(std::string_view code) {
     if (e.code == code) return e.name;
   }
   static constexpr Entry kClasses[] = {
-      {"08", "connection_exception"}, {"0A", "feature_not_supported"},
-      {"21", "cardinality_violation"}, {"22", "data_exception"},
-      {"23", "integrity_constraint_violation"}, {"25", "invalid_transaction_state"},
-      {"28", "invalid_authorization_specification"}, {"40", "transaction_rollback"},
-      {"42", "syntax_error_or_access_rule_violation"}, {"53", "insufficient_resources"},
-      {"54", "program_limit_exceeded"}, {"55", "object_not_in_prerequisite_state"},
-      {"57", "operator_intervention"}, {"58", "system_error"}, {"P0", "plpgsql_error"},
+      {"08", "connection_exception"},
+      {"0A", "feature_not_supported"},
+      {"21", "cardinality_violation"},
+      {"22", "data_exception"},
+      {"23", "integrity_constraint_violation"},
+      {"25", "invalid_transaction_state"},
+      {"28", "invalid_authorization_specification"},
+      {"40", "transaction_rollback"},
+      {"42", "syntax_error_or_access_rule_violation"},
+      {"53", "insufficient_resources"},
+      {"54", "program_limit_exceeded"},
+      {"55", "object_not_in_prerequisite_state"},
+      {"57", "operator_intervention"},
+      {"58", "system_error"},
+      {"P0", "plpgsql_error"},
       {"XX", "internal_error"},
   };
   if (code.size() >= 2) {

@@ -122,7 +122,8 @@ std::vector<Token> Lex(std::string_view s) {
       size_t j = i;
       if (c == '0' && (n == 'x' || n == 'X' || n == 'o' || n == 'O' || n == 'b' || n == 'B')) {
         j += 2;
-        while (j < s.size() && (std::isxdigit(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+        while (j < s.size() && (std::isxdigit(static_cast<unsigned char>(s[j])) || s[j] == '_'))
+          ++j;
       } else {
         while (j < s.size() && (IsDigit(s[j]) || s[j] == '_')) ++j;
         if (j < s.size() && s[j] == '.' && !(j + 1 < s.size() && s[j + 1] == '.')) {
@@ -177,8 +178,14 @@ std::vector<std::string_view> SplitStatements(std::string_view sql) {
   for (const Token& t : tokens) {
     const size_t end = pos + t.text.size();
     switch (t.kind) {
-      case TokenKind::kOpenParen: ++depth; meaningful = true; break;
-      case TokenKind::kCloseParen: if (depth > 0) --depth; meaningful = true; break;
+      case TokenKind::kOpenParen:
+        ++depth;
+        meaningful = true;
+        break;
+      case TokenKind::kCloseParen:
+        if (depth > 0) --depth;
+        meaningful = true;
+        break;
       case TokenKind::kSemicolon:
         if (depth == 0 && atomic == 0) {
           flush(pos);
@@ -218,8 +225,8 @@ std::string Sanitize(std::string_view sql) {
   out.reserve(sql.size());
   bool after_comment = false;
   for (const Token& t : Lex(sql)) {
-    const bool skip_space = after_comment && t.kind == TokenKind::kWhitespace &&
-                            (out.empty() || IsSpace(out.back()));
+    const bool skip_space =
+        after_comment && t.kind == TokenKind::kWhitespace && (out.empty() || IsSpace(out.back()));
     after_comment = t.kind == TokenKind::kComment || (after_comment && skip_space);
     if (skip_space) continue;
     switch (t.kind) {
@@ -263,10 +270,14 @@ std::string TruncateUtf8(std::string text, size_t max_bytes, bool force_marker, 
     if (i == 0) return;
     const auto lead = static_cast<unsigned char>(s[i - 1]);
     size_t need = 0;
-    if (lead >= 0xF0) need = 3;
-    else if (lead >= 0xE0) need = 2;
-    else if (lead >= 0xC0) need = 1;
-    else return;
+    if (lead >= 0xF0)
+      need = 3;
+    else if (lead >= 0xE0)
+      need = 2;
+    else if (lead >= 0xC0)
+      need = 1;
+    else
+      return;
     if (back < need) s.resize(i - 1);
   };
   const bool too_long = text.size() > max_bytes;
@@ -336,7 +347,8 @@ class Words {
       }
       ++i_;
       const Token* dot = peek();
-      if (dot != nullptr && dot->kind == TokenKind::kOther && dot->text == "." && peek(1) != nullptr &&
+      if (dot != nullptr && dot->kind == TokenKind::kOther && dot->text == "." &&
+          peek(1) != nullptr &&
           (peek(1)->kind == TokenKind::kIdentifier ||
            peek(1)->kind == TokenKind::kQuotedIdentifier)) {
         name.push_back('.');
@@ -366,9 +378,11 @@ std::string FromTable(Words& w) {
   int depth = 0;
   while (!w.done()) {
     const Token* t = w.peek();
-    if (t->kind == TokenKind::kOpenParen) ++depth;
-    else if (t->kind == TokenKind::kCloseParen) { if (depth > 0) --depth; }
-    else if (depth == 0 && t->kind == TokenKind::kIdentifier && EqualsKeyword(t->text, "FROM")) {
+    if (t->kind == TokenKind::kOpenParen)
+      ++depth;
+    else if (t->kind == TokenKind::kCloseParen) {
+      if (depth > 0) --depth;
+    } else if (depth == 0 && t->kind == TokenKind::kIdentifier && EqualsKeyword(t->text, "FROM")) {
       w.Next();
       w.Accept("ONLY");
       const Token* n = w.peek();
@@ -385,8 +399,15 @@ std::string FromTable(Words& w) {
 }
 
 void SkipIfExists(Words& w) {
-  if (w.Is("IF") && w.Is("EXISTS", 1)) { w.Next(); w.Next(); }
-  if (w.Is("IF") && w.Is("NOT", 1) && w.Is("EXISTS", 2)) { w.Next(); w.Next(); w.Next(); }
+  if (w.Is("IF") && w.Is("EXISTS", 1)) {
+    w.Next();
+    w.Next();
+  }
+  if (w.Is("IF") && w.Is("NOT", 1) && w.Is("EXISTS", 2)) {
+    w.Next();
+    w.Next();
+    w.Next();
+  }
 }
 
 }  // namespace
@@ -409,16 +430,22 @@ Summary Summarize(std::string_view sql) {
     int depth = 0;
     while (!w.done()) {
       const Token* t = w.peek();
-      if (t->kind == TokenKind::kOpenParen) ++depth;
-      else if (t->kind == TokenKind::kCloseParen) { if (depth > 0) --depth; }
-      else if (depth == 0 && t->kind == TokenKind::kIdentifier) {
-        for (std::string_view kw : {"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE"}) {
+      if (t->kind == TokenKind::kOpenParen)
+        ++depth;
+      else if (t->kind == TokenKind::kCloseParen) {
+        if (depth > 0) --depth;
+      } else if (depth == 0 && t->kind == TokenKind::kIdentifier) {
+        for (std::string_view kw :
+             {"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE"}) {
           if (EqualsKeyword(t->text, kw)) {
             op = std::string(kw);
             break;
           }
         }
-        if (op != "WITH") { w.Next(); break; }
+        if (op != "WITH") {
+          w.Next();
+          break;
+        }
       }
       w.Next();
     }

@@ -13,16 +13,16 @@ namespace wirespan::decoders::postgres {
 
 enum class TokenKind : uint8_t {
   kWhitespace,
-  kComment,     // -- line or /* nested block */
-  kString,      // '...', E'...', B'...', X'...', N'...', U&'...', $tag$...$tag$
-  kNumber,      // 42, 4.2, .5e-3, 0x1F, 1_000
-  kIdentifier,  // keywords too; compare with EqualsKeyword
+  kComment,           // -- line or /* nested block */
+  kString,            // '...', E'...', B'...', X'...', N'...', U&'...', $tag$...$tag$
+  kNumber,            // 42, 4.2, .5e-3, 0x1F, 1_000
+  kIdentifier,        // keywords too; compare with EqualsKeyword
   kQuotedIdentifier,  // "..." or U&"..."
-  kParameter,   // $1
+  kParameter,         // $1
   kSemicolon,
   kOpenParen,
   kCloseParen,
-  kOther,       // operators and punctuation
+  kOther,  // operators and punctuation
 };
 
 struct Token {

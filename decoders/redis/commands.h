@@ -14,13 +14,13 @@ namespace wirespan::decoders::redis {
 
 enum CommandFlags : uint16_t {
   kNoFlags = 0,
-  kKeepArgs = 1 << 0,      // no argument is sensitive (SELECT 2, CONFIG GET maxmemory)
-  kContainer = 1 << 1,     // a two-word command: CLIENT SETNAME, CONFIG GET, ACL ..., SCRIPT ...
-  kSecret = 1 << 2,        // arguments are redacted even when sanitizing is off (AUTH, MIGRATE)
-  kStreamsKeys = 1 << 3,   // XREAD / XREADGROUP: keys are the first half after STREAMS
-  kSubscribe = 1 << 4,     // (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE
-  kPublish = 1 << 5,       // PUBLISH / SPUBLISH
-  kBlocking = 1 << 6,      // may block server-side (BLPOP, XREAD BLOCK, WAIT, ...)
+  kKeepArgs = 1 << 0,     // no argument is sensitive (SELECT 2, CONFIG GET maxmemory)
+  kContainer = 1 << 1,    // a two-word command: CLIENT SETNAME, CONFIG GET, ACL ..., SCRIPT ...
+  kSecret = 1 << 2,       // arguments are redacted even when sanitizing is off (AUTH, MIGRATE)
+  kStreamsKeys = 1 << 3,  // XREAD / XREADGROUP: keys are the first half after STREAMS
+  kSubscribe = 1 << 4,    // (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE
+  kPublish = 1 << 5,      // PUBLISH / SPUBLISH
+  kBlocking = 1 << 6,     // may block server-side (BLPOP, XREAD BLOCK, WAIT, ...)
 };
 
 struct CommandSpec {

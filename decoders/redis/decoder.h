@@ -37,7 +37,8 @@ class RedisDecoder final : public ConnectionDecoder {
   class LoopParser {
    public:
     LoopParser(RedisDecoder* owner, MessageKind kind)
-        : owner_(owner), parser_(kind, owner->stats_, std::min(kMaxLineBytes, owner->options_.max_frame_bytes)) {}
+        : owner_(owner),
+          parser_(kind, owner->stats_, std::min(kMaxLineBytes, owner->options_.max_frame_bytes)) {}
     ParseState ParseFrame(DataStream& stream, Message* frame) {
       return parser_.ParseFrame(stream, frame);
     }

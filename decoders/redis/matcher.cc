@@ -27,9 +27,9 @@ bool IsPubSubMessageShape(const Message& m) {
 }
 
 bool IsConfirmationKind(std::string_view kind) {
-  return IEquals(kind, "subscribe") || IEquals(kind, "psubscribe") ||
-         IEquals(kind, "ssubscribe") || IEquals(kind, "unsubscribe") ||
-         IEquals(kind, "punsubscribe") || IEquals(kind, "sunsubscribe");
+  return IEquals(kind, "subscribe") || IEquals(kind, "psubscribe") || IEquals(kind, "ssubscribe") ||
+         IEquals(kind, "unsubscribe") || IEquals(kind, "punsubscribe") ||
+         IEquals(kind, "sunsubscribe");
 }
 
 bool Expired(uint64_t ts_ns, uint64_t now_ns, const DecoderOptions& options) {
@@ -143,9 +143,9 @@ void Matcher::FinishTransaction(const Message& reply, const std::string& op,
   in_multi_ = false;
 }
 
-void Matcher::Match(std::deque<Message>& requests, std::deque<Message>& responses,
-                    uint64_t now_ns, bool closed, const DecoderOptions& options,
-                    DecoderStats& stats, std::vector<Record>* out) {
+void Matcher::Match(std::deque<Message>& requests, std::deque<Message>& responses, uint64_t now_ns,
+                    bool closed, const DecoderOptions& options, DecoderStats& stats,
+                    std::vector<Record>* out) {
   while (!responses.empty()) {
     const PushClass pc = Classify(responses.front(), requests.empty());
     if (pc == PushClass::kMessage) {

@@ -24,21 +24,21 @@ enum class TxOutcome : uint8_t { kNone, kExec, kDiscard, kAborted };
 
 struct Record {
   RecordKind kind = RecordKind::kCommand;
-  Message request;          // the command (kCommand)
-  Element reply;            // the reply's top-level value, or the EXEC element of a queued command
+  Message request;  // the command (kCommand)
+  Element reply;    // the reply's top-level value, or the EXEC element of a queued command
   uint64_t reply_elements = 0;
   bool has_reply = false;
-  ChunkMeta start;          // first byte of the command (or of the push)
-  ChunkMeta end;            // last byte of the reply (or of the push)
-  int64_t db = 0;           // database index in effect
-  bool transaction = false; // queued inside MULTI
+  ChunkMeta start;           // first byte of the command (or of the push)
+  ChunkMeta end;             // last byte of the reply (or of the push)
+  int64_t db = 0;            // database index in effect
+  bool transaction = false;  // queued inside MULTI
   TxOutcome outcome = TxOutcome::kNone;
-  uint64_t batch_size = 0;  // EXEC: commands it ran
+  uint64_t batch_size = 0;     // EXEC: commands it ran
   uint64_t confirmations = 0;  // (un)subscribe confirmations received
   // Push records (pub/sub messages).
   std::string channel;
-  std::string pattern;      // pmessage: the subscribed pattern
-  std::string push_kind;    // "message", "pmessage", "smessage"
+  std::string pattern;    // pmessage: the subscribed pattern
+  std::string push_kind;  // "message", "pmessage", "smessage"
   uint64_t payload_bytes = 0;
 };
 

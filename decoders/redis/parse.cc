@@ -417,8 +417,21 @@ ParseState RespParser::ParseFrame(DataStream& stream, Message* out) {
 
 bool IsRespTypeByte(char c) {
   switch (c) {
-    case '+': case '-': case ':': case '$': case '*': case '_': case '#': case ',': case '(':
-    case '!': case '=': case '%': case '~': case '|': case '>':
+    case '+':
+    case '-':
+    case ':':
+    case '$':
+    case '*':
+    case '_':
+    case '#':
+    case ',':
+    case '(':
+    case '!':
+    case '=':
+    case '%':
+    case '~':
+    case '|':
+    case '>':
       return true;
     default:
       return false;
@@ -436,23 +449,40 @@ bool IsErrorType(RespType type) {
 
 const char* RespTypeName(RespType type) {
   switch (type) {
-    case RespType::kNone: return "none";
-    case RespType::kSimpleString: return "simple-string";
-    case RespType::kSimpleError: return "simple-error";
-    case RespType::kInteger: return "integer";
-    case RespType::kBlobString: return "blob-string";
-    case RespType::kArray: return "array";
-    case RespType::kNull: return "null";
-    case RespType::kBoolean: return "boolean";
-    case RespType::kDouble: return "double";
-    case RespType::kBigNumber: return "big-number";
-    case RespType::kBlobError: return "blob-error";
-    case RespType::kVerbatimString: return "verbatim-string";
-    case RespType::kMap: return "map";
-    case RespType::kSet: return "set";
-    case RespType::kAttribute: return "attribute";
-    case RespType::kPush: return "push";
-    case RespType::kInline: return "inline";
+    case RespType::kNone:
+      return "none";
+    case RespType::kSimpleString:
+      return "simple-string";
+    case RespType::kSimpleError:
+      return "simple-error";
+    case RespType::kInteger:
+      return "integer";
+    case RespType::kBlobString:
+      return "blob-string";
+    case RespType::kArray:
+      return "array";
+    case RespType::kNull:
+      return "null";
+    case RespType::kBoolean:
+      return "boolean";
+    case RespType::kDouble:
+      return "double";
+    case RespType::kBigNumber:
+      return "big-number";
+    case RespType::kBlobError:
+      return "blob-error";
+    case RespType::kVerbatimString:
+      return "verbatim-string";
+    case RespType::kMap:
+      return "map";
+    case RespType::kSet:
+      return "set";
+    case RespType::kAttribute:
+      return "attribute";
+    case RespType::kPush:
+      return "push";
+    case RespType::kInline:
+      return "inline";
   }
   return "unknown";
 }

@@ -17,10 +17,14 @@ std::string Printable(std::string_view s, size_t max) {
 
 const char* OutcomeName(TxOutcome o) {
   switch (o) {
-    case TxOutcome::kExec: return "exec";
-    case TxOutcome::kDiscard: return "discard";
-    case TxOutcome::kAborted: return "aborted";
-    case TxOutcome::kNone: break;
+    case TxOutcome::kExec:
+      return "exec";
+    case TxOutcome::kDiscard:
+      return "discard";
+    case TxOutcome::kAborted:
+      return "aborted";
+    case TxOutcome::kNone:
+      break;
   }
   return "";
 }
@@ -51,8 +55,7 @@ std::string SafeErrorMessage(std::string_view text) {
 
 model::Span ToSpan(const Record& r, const ConnectionInfo& conn, const DecoderOptions& options) {
   if (r.kind == RecordKind::kPush) {
-    model::Span span =
-        NewSpan(conn, model::SpanKind::kConsumer, r.start, r.end, kProtocolName);
+    model::Span span = NewSpan(conn, model::SpanKind::kConsumer, r.start, r.end, kProtocolName);
     const std::string channel = Printable(r.channel, 256);
     span.name = "receive " + channel;
     auto& a = span.attributes;
@@ -73,8 +76,7 @@ model::Span ToSpan(const Record& r, const ConnectionInfo& conn, const DecoderOpt
 
   const std::string op = OperationName(r.request);
   const CommandSpec* spec = FindCommand(op);
-  const bool publish =
-      spec != nullptr && (spec->flags & kPublish) && conn.role != Role::kServer;
+  const bool publish = spec != nullptr && (spec->flags & kPublish) && conn.role != Role::kServer;
   model::Span span = NewSpan(conn, publish ? model::SpanKind::kProducer : CommandKind(conn),
                              r.start, r.end, kProtocolName);
   span.name = op.empty() ? "redis" : op;

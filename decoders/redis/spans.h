@@ -10,8 +10,7 @@ namespace wirespan::decoders::redis {
 
 inline constexpr const char* kProtocolName = "redis";
 
-model::Span ToSpan(const Record& record, const ConnectionInfo& conn,
-                   const DecoderOptions& options);
+model::Span ToSpan(const Record& record, const ConnectionInfo& conn, const DecoderOptions& options);
 
 // "ERR", "WRONGTYPE", "NOAUTH": the first word of an error reply.
 std::string ErrorPrefix(std::string_view error_text);

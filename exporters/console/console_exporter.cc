@@ -60,10 +60,10 @@ std::string FormatSpanText(const model::Span& span) {
   using namespace std::chrono;
   const auto start = system_clock::time_point(
       duration_cast<system_clock::duration>(nanoseconds(span.start_time_unix_nano)));
-  const double ms = span.end_time_unix_nano >= span.start_time_unix_nano
-                        ? static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) /
-                              1e6
-                        : 0.0;
+  const double ms =
+      span.end_time_unix_nano >= span.start_time_unix_nano
+          ? static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) / 1e6
+          : 0.0;
   std::string service, pid;
   if (span.resource) {
     if (const auto* s = span.resource->attributes.FindString("service.name")) service = *s;

@@ -1,10 +1,10 @@
 #include "exporters/otlp/config.h"
 
-#include <charconv>
-#include <cstdlib>
-
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cstdlib>
 
 namespace wirespan::exporters::otlp {
 namespace {
@@ -69,9 +69,12 @@ std::string JoinPath(const std::string& base, std::string_view path) {
 
 const char* ProtocolName(Protocol protocol) {
   switch (protocol) {
-    case Protocol::kHttpProtobuf: return "http/protobuf";
-    case Protocol::kHttpJson: return "http/json";
-    case Protocol::kGrpc: return "grpc";
+    case Protocol::kHttpProtobuf:
+      return "http/protobuf";
+    case Protocol::kHttpJson:
+      return "http/json";
+    case Protocol::kGrpc:
+      return "grpc";
   }
   return "?";
 }
@@ -169,7 +172,8 @@ StatusOr<model::Attributes> ResourceAttributesFromEnv(const EnvLookup& getenv) {
   model::Attributes attrs;
   if (const char* v = getenv("OTEL_RESOURCE_ATTRIBUTES"); v && *v) {
     auto parsed = ParseResourceAttributes(v);
-    if (!parsed.ok()) return Status::Error("OTEL_RESOURCE_ATTRIBUTES: " + parsed.status().message());
+    if (!parsed.ok())
+      return Status::Error("OTEL_RESOURCE_ATTRIBUTES: " + parsed.status().message());
     attrs = std::move(parsed.value());
   }
   if (const char* v = getenv("OTEL_SERVICE_NAME"); v && *v) attrs.Set("service.name", v);
@@ -187,9 +191,8 @@ SignalConfig ResolveSignal(const OtlpConfig& config, Signal signal) {
   if (o.endpoint) {
     s.url = *o.endpoint;
   } else {
-    std::string base = config.endpoint.value_or(s.protocol == Protocol::kGrpc
-                                                    ? "http://localhost:4317"
-                                                    : "http://localhost:4318");
+    std::string base = config.endpoint.value_or(
+        s.protocol == Protocol::kGrpc ? "http://localhost:4317" : "http://localhost:4318");
     if (s.protocol == Protocol::kGrpc) {
       s.url = base;  // gRPC: the method path is the transport's business
     } else {
@@ -258,11 +261,11 @@ Status ApplySignalSetting(OtlpConfig& config, SignalOverrides* o, std::string_vi
              setting == "client_key") {
     std::string v(value);
     if (o) {
-      (setting == "certificate" ? o->certificate
+      (setting == "certificate"  ? o->certificate
        : setting == "client_key" ? o->client_key
                                  : o->client_certificate) = v;
     } else {
-      (setting == "certificate" ? config.certificate
+      (setting == "certificate"  ? config.certificate
        : setting == "client_key" ? config.client_key
                                  : config.client_certificate) = v;
     }
@@ -282,10 +285,14 @@ Status ApplyEnv(OtlpConfig& config, const EnvLookup& getenv) {
     return std::string_view(v);
   };
   static constexpr std::pair<const char*, const char*> kSettings[] = {
-      {"ENDPOINT", "endpoint"},       {"PROTOCOL", "protocol"},
-      {"HEADERS", "headers"},         {"COMPRESSION", "compression"},
-      {"TIMEOUT", "timeout"},         {"CERTIFICATE", "certificate"},
-      {"CLIENT_CERTIFICATE", "client_certificate"}, {"CLIENT_KEY", "client_key"},
+      {"ENDPOINT", "endpoint"},
+      {"PROTOCOL", "protocol"},
+      {"HEADERS", "headers"},
+      {"COMPRESSION", "compression"},
+      {"TIMEOUT", "timeout"},
+      {"CERTIFICATE", "certificate"},
+      {"CLIENT_CERTIFICATE", "client_certificate"},
+      {"CLIENT_KEY", "client_key"},
   };
   struct Scope {
     const char* prefix;
@@ -368,8 +375,8 @@ StatusOr<Headers> YamlHeaders(const YAML::Node& node, const std::string& path) {
     if (!h.ok()) return Status::Error(path + ": " + h.status().message());
     for (char c : kv.second.Scalar()) {
       if (c == '\r' || c == '\n' || c == '\0') {
-        return Status::Error(fmt::format("{}.{}: line break or NUL in value", path,
-                                         kv.first.Scalar()));
+        return Status::Error(
+            fmt::format("{}.{}: line break or NUL in value", path, kv.first.Scalar()));
       }
     }
     out.emplace_back(kv.first.Scalar(), kv.second.Scalar());  // YAML values are not URL-encoded
@@ -468,8 +475,8 @@ Status ApplyYaml(OtlpConfig& config, const YAML::Node& node) {
             } else if (skey == "arg" || skey == "ratio") {
               arg = *s;
             } else {
-              return Status::Error(fmt::format("{}.{}: unknown key (expected type, arg)", path,
-                                               skey));
+              return Status::Error(
+                  fmt::format("{}.{}: unknown key (expected type, arg)", path, skey));
             }
           }
         } else {

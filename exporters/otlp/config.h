@@ -28,8 +28,8 @@ enum class Signal { kTraces, kMetrics };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-const char* ProtocolName(Protocol protocol);      // "http/protobuf", "http/json", "grpc"
-const char* CompressionName(Compression c);       // "none", "gzip"
+const char* ProtocolName(Protocol protocol);  // "http/protobuf", "http/json", "grpc"
+const char* CompressionName(Compression c);   // "none", "gzip"
 StatusOr<Protocol> ParseProtocol(std::string_view name);
 StatusOr<Compression> ParseCompression(std::string_view name);
 
@@ -108,8 +108,8 @@ Status ApplyEnv(OtlpConfig& config, const EnvLookup& getenv = ProcessEnv());
 //   headers: {authorization: "Bearer x"} compression: gzip | none     timeout_ms: 10000
 //   certificate / client_certificate / client_key: /path.pem
 //   traces_endpoint / metrics_endpoint: full URLs (as the per-signal env variables)
-//   traces: {endpoint, protocol, headers, compression, timeout_ms, certificate, ...}  (same for metrics)
-//   max_queue_size, max_export_batch_size, schedule_delay_ms, retry_initial_backoff_ms,
+//   traces: {endpoint, protocol, headers, compression, timeout_ms, certificate, ...}  (same for
+//   metrics) max_queue_size, max_export_batch_size, schedule_delay_ms, retry_initial_backoff_ms,
 //   retry_max_backoff_ms, max_retry_time_ms, metric_export_interval_ms
 //   sampler: {type: parentbased_traceidratio, arg: 0.25}   (or sampler: always_on)
 // Unknown keys and bad values give an error naming the key; config is then partly applied.

@@ -1,9 +1,8 @@
 #include "exporters/otlp/encoder.h"
 
 #include <cmath>
-#include <unordered_map>
-
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -227,8 +226,8 @@ json JsonMetric(const model::Metric& m) {
     case model::MetricType::kHistogram: {
       json points = json::array();
       for (const auto& p : m.histogram_points) points.push_back(JsonHistogramPoint(p));
-      j["histogram"] = json{{"dataPoints", std::move(points)},
-                            {"aggregationTemporality", Temporality(m)}};
+      j["histogram"] =
+          json{{"dataPoints", std::move(points)}, {"aggregationTemporality", Temporality(m)}};
       break;
     }
   }
@@ -293,8 +292,8 @@ void SetMetric(const model::Metric& m, pb_metrics::Metric* out) {
 
 void BuildTraceRequest(const std::vector<model::Span>& spans, const EncodeOptions& options,
                        pb_ctrace::ExportTraceServiceRequest* out) {
-  auto groups = GroupByResource(spans, options,
-                                [](const model::Span& s) { return s.resource.get(); });
+  auto groups =
+      GroupByResource(spans, options, [](const model::Span& s) { return s.resource.get(); });
   for (const auto& [resource, group] : groups) {
     auto* rs = out->add_resource_spans();
     SetResource(resource, rs->mutable_resource());
@@ -326,8 +325,8 @@ void BuildTraceRequest(const std::vector<model::Span>& spans, const EncodeOption
 
 void BuildMetricsRequest(const std::vector<model::Metric>& metrics, const EncodeOptions& options,
                          pb_cmetrics::ExportMetricsServiceRequest* out) {
-  auto groups = GroupByResource(metrics, options,
-                                [](const model::Metric& m) { return m.resource.get(); });
+  auto groups =
+      GroupByResource(metrics, options, [](const model::Metric& m) { return m.resource.get(); });
   for (const auto& [resource, group] : groups) {
     auto* rm = out->add_resource_metrics();
     SetResource(resource, rm->mutable_resource());
@@ -354,8 +353,8 @@ std::string EncodeMetricsProto(const std::vector<model::Metric>& metrics,
 }
 
 std::string EncodeTracesJson(const std::vector<model::Span>& spans, const EncodeOptions& options) {
-  auto groups = GroupByResource(spans, options,
-                                [](const model::Span& s) { return s.resource.get(); });
+  auto groups =
+      GroupByResource(spans, options, [](const model::Span& s) { return s.resource.get(); });
   json resource_spans = json::array();
   for (const auto& [resource, group] : groups) {
     json js = json::array();
@@ -365,14 +364,14 @@ std::string EncodeTracesJson(const std::vector<model::Span>& spans, const Encode
     resource_spans.push_back(
         json{{"resource", JsonResource(resource)}, {"scopeSpans", std::move(scope_spans)}});
   }
-  return json{{"resourceSpans", std::move(resource_spans)}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
+  return json{{"resourceSpans", std::move(resource_spans)}}.dump(-1, ' ', false,
+                                                                 json::error_handler_t::replace);
 }
 
 std::string EncodeMetricsJson(const std::vector<model::Metric>& metrics,
                               const EncodeOptions& options) {
-  auto groups = GroupByResource(metrics, options,
-                                [](const model::Metric& m) { return m.resource.get(); });
+  auto groups =
+      GroupByResource(metrics, options, [](const model::Metric& m) { return m.resource.get(); });
   json resource_metrics = json::array();
   for (const auto& [resource, group] : groups) {
     json jm = json::array();

@@ -1,10 +1,10 @@
 #include "exporters/otlp/export_client.h"
 
-#include <algorithm>
-#include <thread>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
 
 namespace wirespan::exporters::otlp {
 
@@ -44,8 +44,8 @@ Status ValidateSignalConfig(const SignalConfig& config) {
 #endif
   }
   if (!config.url.starts_with("http://") && !config.url.starts_with("https://")) {
-    return Status::Error(fmt::format("OTLP endpoint '{}' must be an http:// or https:// URL",
-                                     config.url));
+    return Status::Error(
+        fmt::format("OTLP endpoint '{}' must be an http:// or https:// URL", config.url));
   }
   return Status::Ok();
 }
@@ -114,8 +114,8 @@ ExportClient::Result ExportClient::Export(
                   resp.content_type.find("json") != std::string::npos;
       auto partial = ParseExportResponse(signal_, resp.body, json);
       if (partial.ok()) result.partial = *partial;
-      int64_t rejected = std::clamp<int64_t>(result.partial.rejected, 0,
-                                             static_cast<int64_t>(items));
+      int64_t rejected =
+          std::clamp<int64_t>(result.partial.rejected, 0, static_cast<int64_t>(items));
       if (rejected > 0 || !result.partial.error_message.empty()) {
         spdlog::warn("OTLP receiver {} accepted {} of {} {}: {}", config_.url, items - rejected,
                      items, what, result.partial.error_message);
@@ -126,14 +126,13 @@ ExportClient::Result ExportClient::Export(
       return result;
     }
 
-    std::string error =
-        resp.status == 0
-            ? fmt::format("{}{}", resp.error, resp.timed_out ? " (timeout)" : "")
-            : fmt::format("HTTP {}: {}", resp.status, resp.body.substr(0, 200));
+    std::string error = resp.status == 0
+                            ? fmt::format("{}{}", resp.error, resp.timed_out ? " (timeout)" : "")
+                            : fmt::format("HTTP {}: {}", resp.status, resp.body.substr(0, 200));
     result.error = error;
     if (!IsRetryable(resp)) {
-      spdlog::warn("OTLP export of {} {} to {} failed, not retryable: {}", items, what,
-                   config_.url, error);
+      spdlog::warn("OTLP export of {} {} to {} failed, not retryable: {}", items, what, config_.url,
+                   error);
       return give_up(Outcome::kRejected, error);
     }
 

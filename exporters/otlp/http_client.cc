@@ -1,14 +1,13 @@
 #include "exporters/otlp/http_client.h"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <cctype>
 #include <charconv>
 #include <ctime>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "wirespan/version.h"
 
@@ -143,8 +142,8 @@ std::optional<int64_t> ParseHttpDate(std::string_view s) {
   int day = 0, year = 0, hh = 0, mm = 0, ss = 0;
   std::string str(s);
   // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-  if (std::sscanf(str.c_str(), "%15[A-Za-z], %d %3s %d %d:%d:%d GMT", wday, &day, month, &year,
-                  &hh, &mm, &ss) == 7) {
+  if (std::sscanf(str.c_str(), "%15[A-Za-z], %d %3s %d %d:%d:%d GMT", wday, &day, month, &year, &hh,
+                  &mm, &ss) == 7) {
   } else if (std::sscanf(str.c_str(), "%15[A-Za-z], %d-%3s-%d %d:%d:%d GMT", wday, &day, month,
                          &year, &hh, &mm, &ss) == 7) {
     // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
@@ -222,8 +221,8 @@ StatusOr<std::string> GzipDecompress(std::string_view data, size_t max_output) {
   return out;
 }
 
-std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
-                                                         std::chrono::system_clock::time_point now) {
+std::optional<std::chrono::milliseconds> ParseRetryAfter(
+    std::string_view value, std::chrono::system_clock::time_point now) {
   value = TrimView(value);
   if (value.empty()) return std::nullopt;
   if (std::isdigit(static_cast<unsigned char>(value.front()))) {
@@ -246,8 +245,10 @@ bool IsRetryable(const HttpResponse& response) {
     case 429:
     case 502:
     case 503:
-    case 504: return true;
-    default: return false;
+    case 504:
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -19,16 +19,16 @@ struct HttpRequest {
   std::string content_encoding;  // "" or "gzip"
   Headers headers;
   std::chrono::milliseconds timeout{10000};
-  std::string ca_file;     // PEM bundle to verify the server (https)
-  std::string cert_file;   // client certificate (mTLS)
+  std::string ca_file;    // PEM bundle to verify the server (https)
+  std::string cert_file;  // client certificate (mTLS)
   std::string key_file;
 };
 
 struct HttpResponse {
-  int status = 0;            // 0: no HTTP answer (refused, reset, timeout, DNS, TLS)
-  std::string error;         // transport error text when status == 0
+  int status = 0;     // 0: no HTTP answer (refused, reset, timeout, DNS, TLS)
+  std::string error;  // transport error text when status == 0
   bool timed_out = false;
-  std::string body;          // first 64 KiB at most
+  std::string body;  // first 64 KiB at most
   std::string content_type;
   std::optional<std::string> retry_after;
 };

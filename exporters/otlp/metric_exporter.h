@@ -20,7 +20,7 @@ namespace wirespan::exporters::otlp {
 struct MetricExporterOptions {
   SignalConfig signal;  // ResolveSignal(config, Signal::kMetrics)
   std::chrono::milliseconds interval{60000};
-  RetryPolicy retry;    // max_retry_time is capped at the interval
+  RetryPolicy retry;  // max_retry_time is capped at the interval
   EncodeOptions encode;
 };
 MetricExporterOptions MetricExporterOptionsFrom(const OtlpConfig& config);

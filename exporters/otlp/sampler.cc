@@ -1,21 +1,27 @@
 #include "exporters/otlp/sampler.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-
-#include <fmt/format.h>
 
 namespace wirespan::exporters::otlp {
 
 const char* SamplerName(SamplerType type) {
   switch (type) {
-    case SamplerType::kAlwaysOn: return "always_on";
-    case SamplerType::kAlwaysOff: return "always_off";
-    case SamplerType::kTraceIdRatio: return "traceidratio";
-    case SamplerType::kParentBasedAlwaysOn: return "parentbased_always_on";
-    case SamplerType::kParentBasedAlwaysOff: return "parentbased_always_off";
-    case SamplerType::kParentBasedTraceIdRatio: return "parentbased_traceidratio";
+    case SamplerType::kAlwaysOn:
+      return "always_on";
+    case SamplerType::kAlwaysOff:
+      return "always_off";
+    case SamplerType::kTraceIdRatio:
+      return "traceidratio";
+    case SamplerType::kParentBasedAlwaysOn:
+      return "parentbased_always_on";
+    case SamplerType::kParentBasedAlwaysOff:
+      return "parentbased_always_off";
+    case SamplerType::kParentBasedTraceIdRatio:
+      return "parentbased_traceidratio";
   }
   return "?";
 }
@@ -32,10 +38,10 @@ StatusOr<SamplerConfig> ParseSampler(std::string_view name, std::string_view arg
     }
   }
   if (!found) {
-    return Status::Error(fmt::format(
-        "unknown sampler '{}' (expected always_on, always_off, traceidratio, "
-        "parentbased_always_on, parentbased_always_off or parentbased_traceidratio)",
-        name));
+    return Status::Error(
+        fmt::format("unknown sampler '{}' (expected always_on, always_off, traceidratio, "
+                    "parentbased_always_on, parentbased_always_off or parentbased_traceidratio)",
+                    name));
   }
   bool ratio_type = config.type == SamplerType::kTraceIdRatio ||
                     config.type == SamplerType::kParentBasedTraceIdRatio;
@@ -67,11 +73,14 @@ bool Sampler::TraceIdRatioSample(const model::TraceId& trace_id, double ratio) {
 bool Sampler::RootDecision(const model::TraceId& trace_id) const {
   switch (config_.type) {
     case SamplerType::kAlwaysOn:
-    case SamplerType::kParentBasedAlwaysOn: return true;
+    case SamplerType::kParentBasedAlwaysOn:
+      return true;
     case SamplerType::kAlwaysOff:
-    case SamplerType::kParentBasedAlwaysOff: return false;
+    case SamplerType::kParentBasedAlwaysOff:
+      return false;
     case SamplerType::kTraceIdRatio:
-    case SamplerType::kParentBasedTraceIdRatio: return TraceIdRatioSample(trace_id, config_.ratio);
+    case SamplerType::kParentBasedTraceIdRatio:
+      return TraceIdRatioSample(trace_id, config_.ratio);
   }
   return true;
 }
@@ -94,7 +103,8 @@ std::string Sampler::Description() const {
     case SamplerType::kTraceIdRatio:
     case SamplerType::kParentBasedTraceIdRatio:
       return fmt::format("{}({})", SamplerName(config_.type), config_.ratio);
-    default: return SamplerName(config_.type);
+    default:
+      return SamplerName(config_.type);
   }
 }
 

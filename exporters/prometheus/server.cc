@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,9 +15,6 @@
 #include <charconv>
 #include <cstring>
 #include <list>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace wirespan::exporters::prometheus {
 namespace {
@@ -271,7 +270,8 @@ void PrometheusServer::Run() {
           continue;
         }
         if (r > 0) {
-          size_t room = options_.max_request_bytes - std::min(options_.max_request_bytes, c.in.size());
+          size_t room =
+              options_.max_request_bytes - std::min(options_.max_request_bytes, c.in.size());
           c.in.append(buf, std::min(static_cast<size_t>(r), room));
           if (answer(c)) {
             c.writing = true;

@@ -20,10 +20,10 @@
 namespace wirespan::exporters::prometheus {
 
 struct ServerOptions {
-  std::string address = "127.0.0.1";  // numeric IPv4 or IPv6 ("::1", "[::1]", "0.0.0.0")
-  uint16_t port = 9464;               // 0: any free port (see PrometheusServer::port())
-  size_t max_connections = 16;        // more are accepted and closed at once
-  size_t max_request_bytes = 8192;    // request line + headers
+  std::string address = "127.0.0.1";            // numeric IPv4 or IPv6 ("::1", "[::1]", "0.0.0.0")
+  uint16_t port = 9464;                         // 0: any free port (see PrometheusServer::port())
+  size_t max_connections = 16;                  // more are accepted and closed at once
+  size_t max_request_bytes = 8192;              // request line + headers
   std::chrono::milliseconds io_timeout{10000};  // idle connections are closed after this
   TextFormatOptions format;
 };
@@ -62,8 +62,7 @@ class PrometheusServer {
   uint16_t bound_port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::atomic<uint64_t> connections_{0}, scrapes_{0}, bad_requests_{0}, rejected_{0},
-      timeouts_{0};
+  std::atomic<uint64_t> connections_{0}, scrapes_{0}, bad_requests_{0}, rejected_{0}, timeouts_{0};
 };
 
 }  // namespace wirespan::exporters::prometheus

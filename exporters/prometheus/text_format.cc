@@ -1,11 +1,11 @@
 #include "exporters/prometheus/text_format.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace wirespan::exporters::prometheus {
 namespace {
@@ -30,14 +30,12 @@ std::string Sanitize(std::string_view name, bool allow_colon) {
 
 std::string UnitWord(std::string_view unit) {
   static const std::unordered_map<std::string_view, std::string_view> kUnits = {
-      {"d", "days"},          {"h", "hours"},         {"min", "minutes"},
-      {"s", "seconds"},       {"ms", "milliseconds"}, {"us", "microseconds"},
-      {"ns", "nanoseconds"},  {"By", "bytes"},        {"KiBy", "kibibytes"},
-      {"MiBy", "mebibytes"},  {"GiBy", "gibibytes"},  {"KBy", "kilobytes"},
-      {"MBy", "megabytes"},   {"GBy", "gigabytes"},   {"m", "meters"},
-      {"V", "volts"},         {"A", "amperes"},       {"J", "joules"},
-      {"W", "watts"},         {"g", "grams"},         {"Cel", "celsius"},
-      {"Hz", "hertz"},        {"%", "percent"},
+      {"d", "days"},          {"h", "hours"},         {"min", "minutes"},    {"s", "seconds"},
+      {"ms", "milliseconds"}, {"us", "microseconds"}, {"ns", "nanoseconds"}, {"By", "bytes"},
+      {"KiBy", "kibibytes"},  {"MiBy", "mebibytes"},  {"GiBy", "gibibytes"}, {"KBy", "kilobytes"},
+      {"MBy", "megabytes"},   {"GBy", "gigabytes"},   {"m", "meters"},       {"V", "volts"},
+      {"A", "amperes"},       {"J", "joules"},        {"W", "watts"},        {"g", "grams"},
+      {"Cel", "celsius"},     {"Hz", "hertz"},        {"%", "percent"},
   };
   auto it = kUnits.find(unit);
   if (it != kUnits.end()) return std::string(it->second);
@@ -64,8 +62,12 @@ std::string UnitSuffix(const model::Metric& m) {
     std::string num = stripped.substr(0, slash);
     std::string den = stripped.substr(slash + 1);
     std::string out = num.empty() ? "" : UnitWord(num) + "_";
-    return out + "per_" + (den == "s" ? "second" : den == "m" ? "minute" : den == "h" ? "hour"
-                                       : den == "d" ? "day" : UnitWord(den));
+    return out + "per_" +
+           (den == "s"   ? "second"
+            : den == "m" ? "minute"
+            : den == "h" ? "hour"
+            : den == "d" ? "day"
+                         : UnitWord(den));
   }
   return UnitWord(stripped);
 }
@@ -77,10 +79,17 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 void EscapeLabelValue(std::string_view v, std::string& out) {
   for (char c : v) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out.push_back(c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }
@@ -88,9 +97,14 @@ void EscapeLabelValue(std::string_view v, std::string& out) {
 void EscapeHelp(std::string_view v, std::string& out) {
   for (char c : v) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out.push_back(c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }
@@ -137,7 +151,8 @@ Labels ResourceLabels(const model::Resource* r) {
 
 Labels PointLabels(const Labels& base, const model::Attributes& attrs) {
   Labels labels = base;
-  for (const auto& a : attrs.items()) AddLabel(labels, SanitizeLabelName(a.key), ValueString(a.value));
+  for (const auto& a : attrs.items())
+    AddLabel(labels, SanitizeLabelName(a.key), ValueString(a.value));
   return labels;
 }
 
@@ -200,7 +215,8 @@ std::string FamilyName(const model::Metric& m) {
   return name;
 }
 
-std::string RenderText(const std::vector<model::Metric>& metrics, const TextFormatOptions& options) {
+std::string RenderText(const std::vector<model::Metric>& metrics,
+                       const TextFormatOptions& options) {
   std::map<std::string, Family> families;
   std::vector<const model::Resource*> resources;
   for (const model::Metric& m : metrics) {
@@ -210,7 +226,7 @@ std::string RenderText(const std::vector<model::Metric>& metrics, const TextForm
     }
     Labels base = options.resource_labels ? ResourceLabels(r) : Labels{};
     std::string name = FamilyName(m);
-    const char* type = m.type == model::MetricType::kHistogram ? "histogram"
+    const char* type = m.type == model::MetricType::kHistogram              ? "histogram"
                        : (m.type == model::MetricType::kSum && m.monotonic) ? "counter"
                                                                             : "gauge";
     Family& f = families[name];

@@ -15,8 +15,8 @@
 
 namespace {
 
-using namespace wirespan;             // NOLINT
-using namespace wirespan::decoders;   // NOLINT
+using namespace wirespan;            // NOLINT
+using namespace wirespan::decoders;  // NOLINT
 
 class NullSink : public model::SpanSink {
  public:
@@ -75,8 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     off += 3;
     const bool from_server = flags & 1;
     const bool gap = flags & 2;
-    const Direction dir = from_server == (client == Direction::kEgress) ? Direction::kIngress
-                                                                        : Direction::kEgress;
+    const Direction dir =
+        from_server == (client == Direction::kEgress) ? Direction::kIngress : Direction::kEgress;
     DataStream& s = streams[static_cast<int>(dir)];
     uint64_t& p = pos[static_cast<int>(dir)];
     if (gap) {

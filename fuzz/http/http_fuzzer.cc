@@ -18,7 +18,10 @@ using namespace wirespan::decoders;
 
 class NullSink : public wirespan::model::SpanSink {
  public:
-  void OnSpan(wirespan::model::Span span) override { ++count; (void)span; }
+  void OnSpan(wirespan::model::Span span) override {
+    ++count;
+    (void)span;
+  }
   size_t count = 0;
 };
 

@@ -204,11 +204,16 @@ double PromValue(const std::string& text, const std::string& name,
 
 std::string AnyToString(const ocommon::AnyValue& v) {
   switch (v.value_case()) {
-    case ocommon::AnyValue::kStringValue: return v.string_value();
-    case ocommon::AnyValue::kIntValue: return std::to_string(v.int_value());
-    case ocommon::AnyValue::kBoolValue: return v.bool_value() ? "true" : "false";
-    case ocommon::AnyValue::kDoubleValue: return std::to_string(v.double_value());
-    default: return "<other>";
+    case ocommon::AnyValue::kStringValue:
+      return v.string_value();
+    case ocommon::AnyValue::kIntValue:
+      return std::to_string(v.int_value());
+    case ocommon::AnyValue::kBoolValue:
+      return v.bool_value() ? "true" : "false";
+    case ocommon::AnyValue::kDoubleValue:
+      return std::to_string(v.double_value());
+    default:
+      return "<other>";
   }
 }
 
@@ -333,9 +338,9 @@ class Collector {
 // The stack: servers, the two Python services, the agent.
 
 struct Request {
-  std::string rid;          // X-Request-Id; = trace id when a traceparent is sent
-  std::string trace_id;     // sent in traceparent ("" when none)
-  std::string parent_id;    // sent in traceparent
+  std::string rid;        // X-Request-Id; = trace id when a traceparent is sent
+  std::string trace_id;   // sent in traceparent ("" when none)
+  std::string parent_id;  // sent in traceparent
   int item = 0;
   int status = 0;
   std::string path() const { return "/items/" + std::to_string(item); }
@@ -346,12 +351,13 @@ class E2e : public ::testing::Test {
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root (eBPF)";
     // The children inherit our environment: nothing OTEL_* may leak into them or the agent.
-    for (const char* v : {"OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_EXPORTER_OTLP_ENDPOINT",
-                          "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-                          "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS",
-                          "OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_TRACES_SAMPLER",
-                          "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_SCHEDULE_DELAY",
-                          "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_METRIC_EXPORT_INTERVAL"}) {
+    for (const char* v :
+         {"OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_EXPORTER_OTLP_ENDPOINT",
+          "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+          "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_TRACES_EXPORTER",
+          "OTEL_METRICS_EXPORTER", "OTEL_TRACES_SAMPLER", "OTEL_BSP_MAX_QUEUE_SIZE",
+          "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+          "OTEL_METRIC_EXPORT_INTERVAL"}) {
       unsetenv(v);
     }
     // RabbitMQ boots in the background while PostgreSQL and Redis start.
@@ -423,9 +429,8 @@ class E2e : public ::testing::Test {
     env.insert(env.end(), extra_env.begin(), extra_env.end());
     auto agent = ChildProcess::Spawn(
         {kWirespan, "run", "--pid", std::to_string(app_->pid()), "--pid",
-         std::to_string(worker_->pid()), "--prometheus",
-         "127.0.0.1:" + std::to_string(prom_port_), "--metrics-interval", "1s",
-         "--shutdown-timeout", "10s"},
+         std::to_string(worker_->pid()), "--prometheus", "127.0.0.1:" + std::to_string(prom_port_),
+         "--metrics-interval", "1s", "--shutdown-timeout", "10s"},
         env);
     ASSERT_TRUE(agent.ok());
     agent_.emplace(std::move(agent.value()));
@@ -436,8 +441,8 @@ class E2e : public ::testing::Test {
     }
     ASSERT_TRUE(attached) << "the agent did not start (see its log above)";
     worker_->WriteStdin("go\n");
-    for (int i = 0; i < 600 && worker_->Stdout().find("consuming") == std::string::npos &&
-                    worker_->running();
+    for (int i = 0;
+         i < 600 && worker_->Stdout().find("consuming") == std::string::npos && worker_->running();
          ++i) {
       std::this_thread::sleep_for(50ms);
     }
@@ -556,7 +561,8 @@ struct Ports {
   uint16_t app = 0, postgres = 0, redis = 0, rabbitmq = 0;
 };
 
-void CheckSequentialRequest(const std::vector<RxSpan>& spans, const Request& r, const Ports& ports) {
+void CheckSequentialRequest(const std::vector<RxSpan>& spans, const Request& r,
+                            const Ports& ports) {
   SCOPED_TRACE(DumpRequest(spans, r));
   ASSERT_EQ(r.status, 200);
   RequestSpans f = Find(spans, r);
@@ -633,7 +639,8 @@ void CheckSequentialRequest(const std::vector<RxSpan>& spans, const Request& r, 
   EXPECT_EQ(wsql.attr("db.collection.name"), "orders");
   EXPECT_EQ(wsql.attr("db.query.text"),
             "INSERT INTO orders (request_id, item_id) VALUES (?, ?) RETURNING id AS r_" + r.rid);
-  EXPECT_TRUE(WorkerSqlIsChildOfConsume(f)) << "the worker's INSERT is not a child of its consume span";
+  EXPECT_TRUE(WorkerSqlIsChildOfConsume(f))
+      << "the worker's INSERT is not a child of its consume span";
 }
 
 TEST_F(E2e, TracesMetricsAndIdentity) {
@@ -710,10 +717,11 @@ TEST_F(E2e, TracesMetricsAndIdentity) {
     // and its INSERTs are their children.
     if (f.consume->trace_id == r.trace_id && WorkerSqlIsChildOfConsume(f)) ++worker_ok;
   }
-  std::printf("[e2e] concurrent: %d client/producer spans: %d parented correctly, %d root with "
-              "wirespan.parent=unknown, %d other roots, %d WRONG parent; worker consume spans "
-              "continuing their request's trace with the INSERT as child: %d/16\n",
-              children, with_parent, unknown, root_other, wrong, worker_ok);
+  std::printf(
+      "[e2e] concurrent: %d client/producer spans: %d parented correctly, %d root with "
+      "wirespan.parent=unknown, %d other roots, %d WRONG parent; worker consume spans "
+      "continuing their request's trace with the INSERT as child: %d/16\n",
+      children, with_parent, unknown, root_other, wrong, worker_ok);
   EXPECT_EQ(wrong, 0) << "spans with a wrong parent:\n" << wrong_list;
   EXPECT_EQ(root_other, 0) << "roots must say wirespan.parent=unknown";
   EXPECT_EQ(children, 16 * 4);
@@ -797,9 +805,9 @@ TEST_F(E2e, ReceiverOutage) {
   TestReceiver receiver;
   Collector collector(receiver);
   constexpr int kQueueSize = 256;
-  ASSERT_NO_FATAL_FAILURE(StartAgent(
-      receiver, {"OTEL_BSP_MAX_QUEUE_SIZE=" + std::to_string(kQueueSize),
-                 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64"}));
+  ASSERT_NO_FATAL_FAILURE(
+      StartAgent(receiver, {"OTEL_BSP_MAX_QUEUE_SIZE=" + std::to_string(kQueueSize),
+                            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64"}));
   std::vector<Request> before;
   for (int i = 0; i < 3; ++i) before.push_back(Send(300 + i, true));
   auto spans = WaitForRequests(collector, before, 60s);
@@ -838,11 +846,12 @@ TEST_F(E2e, ReceiverOutage) {
   const double queue = PromValue(prom, "wirespan_export_queue_size");
   const double capacity = PromValue(prom, "wirespan_export_queue_capacity");
   const double failures = PromValue(prom, "wirespan_export_failures_total", {"signal=\"traces\""});
-  std::printf("[e2e] outage: %d requests sent (%d failed) in 60 s; agent VmRSS %ld KiB before, "
-              "max %ld KiB (RssAnon %ld -> max %ld KiB); spans dropped (queue full) %.0f; "
-              "queue %.0f/%.0f; trace export failures %.0f\n",
-              sent.load(), failed.load(), baseline.vm_rss_kib, max_rss.vm_rss_kib,
-              baseline.anon_kib, max_rss.anon_kib, dropped, queue, capacity, failures);
+  std::printf(
+      "[e2e] outage: %d requests sent (%d failed) in 60 s; agent VmRSS %ld KiB before, "
+      "max %ld KiB (RssAnon %ld -> max %ld KiB); spans dropped (queue full) %.0f; "
+      "queue %.0f/%.0f; trace export failures %.0f\n",
+      sent.load(), failed.load(), baseline.vm_rss_kib, max_rss.vm_rss_kib, baseline.anon_kib,
+      max_rss.anon_kib, dropped, queue, capacity, failures);
   EXPECT_GT(sent.load(), 100);
   EXPECT_GT(dropped, 0) << prom;
   EXPECT_LE(queue, kQueueSize);

@@ -10,8 +10,7 @@ agent::BpfSourceConfig Selective(agent::BpfSourceConfig config) {
 }  // namespace
 
 LiveAgent::LiveAgent(const agent::PipelineOptions& options, agent::BpfSourceConfig source_config)
-    : source_(Selective(std::move(source_config))),
-      pipeline_(source_, sink_, resources_, [&] {
+    : source_(Selective(std::move(source_config))), pipeline_(source_, sink_, resources_, [&] {
         agent::PipelineOptions o = options;
         o.poll_timeout_ms = 20;
         return o;

@@ -78,9 +78,9 @@ StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
     std::ofstream(pwfile) << options.superuser_password << "\n";
     if (chown(pwfile.c_str(), pw->pw_uid, pw->pw_gid) != 0) return Status::Error("chown pwfile");
   }
-  if (auto r = Run(AsPostgres("initdb", {"-D", data, "-U", "postgres", "--pwfile=" + pwfile,
-                                         "--auth=scram-sha-256", "-E", "UTF8",
-                                         "--locale=C.UTF-8"}));
+  if (auto r =
+          Run(AsPostgres("initdb", {"-D", data, "-U", "postgres", "--pwfile=" + pwfile,
+                                    "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"}));
       !r.ok()) {
     return r.status();
   }
@@ -95,8 +95,8 @@ StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
          << "logging_collector = off\nmax_connections = 50\nshared_buffers = 16MB\n";
     for (const auto& line : options.extra_config) conf << line << "\n";
   }
-  if (auto r = Run(AsPostgres("pg_ctl", {"-D", data, "-l", server->dir_ + "/server.log", "-w",
-                                         "-t", "60", "start"}));
+  if (auto r = Run(AsPostgres(
+          "pg_ctl", {"-D", data, "-l", server->dir_ + "/server.log", "-w", "-t", "60", "start"}));
       !r.ok()) {
     return Status::Error(r.status().message() + " (see " + server->dir_ + "/server.log)");
   }
@@ -127,8 +127,8 @@ StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
 PostgresServer::~PostgresServer() { Stop(); }
 
 std::vector<std::string> PostgresServer::Env() const {
-  return {"PGHOST=" + options_.bind,     "PGPORT=" + std::to_string(port_),
-          "PGUSER=" + options_.user,     "PGPASSWORD=" + options_.password,
+  return {"PGHOST=" + options_.bind,         "PGPORT=" + std::to_string(port_),
+          "PGUSER=" + options_.user,         "PGPASSWORD=" + options_.password,
           "PGDATABASE=" + options_.database, "PGSSLMODE=disable"};
 }
 

@@ -15,12 +15,12 @@
 namespace wirespan::testing {
 
 struct PostgresServerOptions {
-  std::string user = "wirespan";                    // a LOGIN role with this password
-  std::string password = "wirespan-Secret-Pw-42";   // scram-sha-256
-  std::string database = "shop";                    // owned by `user`
+  std::string user = "wirespan";                         // a LOGIN role with this password
+  std::string password = "wirespan-Secret-Pw-42";        // scram-sha-256
+  std::string database = "shop";                         // owned by `user`
   std::string superuser_password = "wirespan-super-pw";  // for the `postgres` superuser
   std::string bind = "127.0.0.1";
-  std::vector<std::string> extra_config;            // more postgresql.conf lines
+  std::vector<std::string> extra_config;  // more postgresql.conf lines
 };
 
 class PostgresServer {

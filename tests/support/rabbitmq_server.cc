@@ -46,8 +46,8 @@ StatusOr<std::unique_ptr<RabbitmqServer>> RabbitmqServer::Start(
   s->port_ = FreeTcpPort();
   s->dist_port_ = FreeTcpPort();
   s->epmd_port_ = FreeTcpPort();
-  std::string conf = "listeners.tcp.1 = 127.0.0.1:" + std::to_string(s->port_) +
-                     "\nloopback_users = none\n";
+  std::string conf =
+      "listeners.tcp.1 = 127.0.0.1:" + std::to_string(s->port_) + "\nloopback_users = none\n";
   for (const auto& line : options.extra_config) conf += line + "\n";
   if (!WriteFile(s->dir_ + "/rabbitmq.conf", conf) ||
       !WriteFile(s->dir_ + "/enabled_plugins", "[].\n")) {
@@ -103,8 +103,7 @@ StatusOr<std::unique_ptr<RabbitmqServer>> RabbitmqServer::Start(
 RabbitmqServer::~RabbitmqServer() { Stop(); }
 
 std::string RabbitmqServer::Url() const {
-  return "amqp://" + user() + ":" + password() + "@" + host_ + ":" + std::to_string(port_) +
-         "/%2F";
+  return "amqp://" + user() + ":" + password() + "@" + host_ + ":" + std::to_string(port_) + "/%2F";
 }
 
 std::vector<std::string> RabbitmqServer::Env() const {

@@ -40,9 +40,7 @@ class RabbitmqServer {
   const std::string& node() const { return node_; }
   const std::string& dir() const { return dir_; }
   const std::string& user() const { return options_.user.empty() ? kGuest : options_.user; }
-  const std::string& password() const {
-    return options_.user.empty() ? kGuest : options_.password;
-  }
+  const std::string& password() const { return options_.user.empty() ? kGuest : options_.password; }
   // amqp://user:password@127.0.0.1:port/%2F
   std::string Url() const;
   // The environment rabbitmqctl needs to reach this node (cookie, epmd port, node name).

@@ -10,10 +10,23 @@ StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(const RedisServerOptio
   server->dir_ = MakeTempDir("wirespan-redis");
   for (int attempt = 0; attempt < 3; ++attempt) {
     server->port_ = FreeTcpPort();
-    std::vector<std::string> argv = {
-        "redis-server", "--port", std::to_string(server->port_), "--bind", options.bind,
-        "--save", "", "--appendonly", "no", "--dir", server->dir_, "--daemonize", "no",
-        "--logfile", server->dir_ + "/redis.log", "--databases", "16"};
+    std::vector<std::string> argv = {"redis-server",
+                                     "--port",
+                                     std::to_string(server->port_),
+                                     "--bind",
+                                     options.bind,
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--dir",
+                                     server->dir_,
+                                     "--daemonize",
+                                     "no",
+                                     "--logfile",
+                                     server->dir_ + "/redis.log",
+                                     "--databases",
+                                     "16"};
     if (!options.password.empty()) {
       argv.push_back("--requirepass");
       argv.push_back(options.password);
@@ -36,8 +49,8 @@ StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(const RedisServerOptio
 RedisServer::~RedisServer() { Stop(); }
 
 std::string RedisServer::Url(int db) const {
-  std::string host = options_.bind.find(':') != std::string::npos ? "[" + options_.bind + "]"
-                                                                   : options_.bind;
+  std::string host =
+      options_.bind.find(':') != std::string::npos ? "[" + options_.bind + "]" : options_.bind;
   std::string auth = options_.password.empty() ? "" : ":" + options_.password + "@";
   return "redis://" + auth + host + ":" + std::to_string(port_) + "/" + std::to_string(db);
 }

@@ -22,7 +22,8 @@ struct ReplayResult {
   }
 };
 
-ReplayResult ReplayCapture(const std::string& pcap_path, const agent::PipelineOptions& options = {});
+ReplayResult ReplayCapture(const std::string& pcap_path,
+                           const agent::PipelineOptions& options = {});
 
 // Spans collected in memory, safe to read from another thread.
 class CollectingSink : public model::SpanSink {

@@ -117,18 +117,19 @@ TEST_F(Config, YamlShortForms) {
   EXPECT_EQ(config.prometheus_listen, kDefaultPrometheusListen);
 
   AgentConfig other;
-  ASSERT_TRUE(ApplyYaml(YAML::Load("export:\n  otlp: http://c:4318\n  prometheus: 0.0.0.0:9464\n"),
-                        other)
-                  .ok());
+  ASSERT_TRUE(
+      ApplyYaml(YAML::Load("export:\n  otlp: http://c:4318\n  prometheus: 0.0.0.0:9464\n"), other)
+          .ok());
   EXPECT_TRUE(other.otlp_enabled);
   EXPECT_EQ(other.otlp.endpoint.value_or(""), "http://c:4318");
   EXPECT_EQ(other.prometheus_listen, "0.0.0.0:9464");
 
   AgentConfig off;
-  ASSERT_TRUE(ApplyYaml(YAML::Load("export:\n  otlp: {enabled: false, endpoint: \"http://c:4318\"}\n"
-                                   "  prometheus: {enabled: false}\n"),
-                        off)
-                  .ok());
+  ASSERT_TRUE(
+      ApplyYaml(YAML::Load("export:\n  otlp: {enabled: false, endpoint: \"http://c:4318\"}\n"
+                           "  prometheus: {enabled: false}\n"),
+                off)
+          .ok());
   EXPECT_FALSE(off.otlp_enabled);
   EXPECT_TRUE(off.prometheus_listen.empty());
 }
@@ -142,16 +143,17 @@ TEST_F(Config, EnvironmentWinsOverTheFile) {
 }
 
 TEST_F(Config, SignalExporterVariables) {
-  ASSERT_TRUE(Env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
-                   {"OTEL_METRICS_EXPORTER", "none"}})
-                  .ok());
+  ASSERT_TRUE(
+      Env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"}, {"OTEL_METRICS_EXPORTER", "none"}})
+          .ok());
   EXPECT_TRUE(config.otlp_enabled);
   EXPECT_TRUE(config.otlp_traces);
   EXPECT_FALSE(config.otlp_metrics);
 
   AgentConfig c2;
   config = c2;
-  ASSERT_TRUE(Env({{"OTEL_TRACES_EXPORTER", "otlp"}, {"OTEL_METRICS_EXPORTER", "prometheus"}}).ok());
+  ASSERT_TRUE(
+      Env({{"OTEL_TRACES_EXPORTER", "otlp"}, {"OTEL_METRICS_EXPORTER", "prometheus"}}).ok());
   EXPECT_TRUE(config.otlp_enabled);  // asked for by name: the default endpoint
   EXPECT_FALSE(config.otlp_metrics);
   EXPECT_EQ(config.prometheus_listen, kDefaultPrometheusListen);

@@ -123,8 +123,8 @@ TEST(RedMetrics, HttpServerSpans) {
   auto next = std::make_shared<Capture>();
   RedMetrics red(next);
   auto svc = Svc("api");
-  red.OnSpan(HttpServer(svc, "/users/1", 200, 3'000'000));    // 3 ms
-  red.OnSpan(HttpServer(svc, "/users/2", 200, 80'000'000));   // 80 ms
+  red.OnSpan(HttpServer(svc, "/users/1", 200, 3'000'000));      // 3 ms
+  red.OnSpan(HttpServer(svc, "/users/2", 200, 80'000'000));     // 80 ms
   red.OnSpan(HttpServer(svc, "/users/3", 503, 2'000'000'000));  // 2 s
   red.OnSpan(HttpServer(svc, "/users/3", 200, 1'000'000, "BREW"));
 

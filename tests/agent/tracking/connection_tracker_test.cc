@@ -129,7 +129,9 @@ TEST_F(TrackerTest, OutOfOrderChunksAreReassembled) {
 
 TEST_F(TrackerTest, ConnectionsOfNoKnownProtocolAreDroppedCheaply) {
   auto id = source_.Open({});
-  for (int i = 0; i < 20; ++i) source_.Send(id, WS_DIR_EGRESS, std::string("\x16\x03\x01\x02\x00", 5) + std::string(200, '\x01'));
+  for (int i = 0; i < 20; ++i)
+    source_.Send(id, WS_DIR_EGRESS,
+                 std::string("\x16\x03\x01\x02\x00", 5) + std::string(200, '\x01'));
   source_.Close(id);
   auto spans = Run();
   EXPECT_TRUE(spans.empty());

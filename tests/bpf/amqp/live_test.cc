@@ -54,8 +54,9 @@ class AmqpLive : public ::testing::Test {
   }
 
   std::vector<std::string> Args(const std::string& script) const {
-    return {kDebianPython, kWorkloads + "/" + script, server_->host(),
-            std::to_string(server_->port()), server_->user(), server_->password()};
+    return {kDebianPython,   kWorkloads + "/" + script,
+            server_->host(), std::to_string(server_->port()),
+            server_->user(), server_->password()};
   }
 
   // Runs a workload: it prints "ready" and waits on stdin; it is traced from that point.

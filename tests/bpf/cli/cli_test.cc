@@ -92,8 +92,8 @@ TEST_F(Cli, RunPrintsJsonSpansAndDetachesEverythingOnSigterm) {
   ASSERT_TRUE(WaitForTcpPort(port, std::chrono::seconds(10)));
 
   const auto baseline = OurPrograms();
-  auto agent = ChildProcess::Spawn(
-      {kWirespan, "run", "--print", "json", "--port", std::to_string(port)});
+  auto agent =
+      ChildProcess::Spawn({kWirespan, "run", "--print", "json", "--port", std::to_string(port)});
   ASSERT_TRUE(agent.ok());
   // Loaded and attached once its programs show up (stderr is not captured).
   auto loaded = [&] {
@@ -109,8 +109,7 @@ TEST_F(Cli, RunPrintsJsonSpansAndDetachesEverythingOnSigterm) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
   int rc = -1;
-  RunAndCapture("curl -s -o /dev/null http://127.0.0.1:" + std::to_string(port) +
-                    "/get/7?size=123",
+  RunAndCapture("curl -s -o /dev/null http://127.0.0.1:" + std::to_string(port) + "/get/7?size=123",
                 &rc);
   ASSERT_EQ(rc, 0);
   // Spans appear on stdout as one JSON object per line.
@@ -132,9 +131,9 @@ TEST_F(Cli, RunPrintsJsonSpansAndDetachesEverythingOnSigterm) {
   while (std::getline(ss, line)) {
     const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     ASSERT_FALSE(j.is_discarded()) << "not JSON: " << line;
-    for (const char* key : {"trace_id", "span_id", "parent_span_id", "name", "kind",
-                            "start_time_unix_nano", "end_time_unix_nano", "status", "attributes",
-                            "resource"}) {
+    for (const char* key :
+         {"trace_id", "span_id", "parent_span_id", "name", "kind", "start_time_unix_nano",
+          "end_time_unix_nano", "status", "attributes", "resource"}) {
       EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
     }
     if (j["attributes"].value("url.path", "") != "/get/7") continue;
@@ -162,8 +161,7 @@ TEST_F(Cli, BadConfigurationGivesAClearError) {
   fclose(f);
   const auto baseline = OurPrograms();
   int rc = -1;
-  const std::string out =
-      RunAndCapture(kWirespan + " run --config " + dir + "/bad.yaml 2>&1", &rc);
+  const std::string out = RunAndCapture(kWirespan + " run --config " + dir + "/bad.yaml 2>&1", &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_NE(out.find("ring_buffer_mib must be a power of two"), std::string::npos) << out;
   EXPECT_EQ(NewProgramsLeft(baseline), 0u);

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <set>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -84,15 +84,16 @@ TEST_F(HttpLive, ThousandRequestsGiveExactSpansLiveAndInReplay) {
   auto agent = LiveAgent::Start();
   ASSERT_TRUE(agent.ok()) << agent.status().message();
 
-  auto server = ChildProcess::Spawn({kDebianPython, kWorkload + "server.py", std::to_string(port_)});
+  auto server =
+      ChildProcess::Spawn({kDebianPython, kWorkload + "server.py", std::to_string(port_)});
   ASSERT_TRUE(server.ok());
   (*agent)->Trace(server->pid());
   ASSERT_TRUE(WaitForTcpPort(port_, std::chrono::seconds(10)));
 
   const std::string pcap = dir_ + "/http.pcap";
-  auto tcpdump = ChildProcess::Spawn({"tcpdump", "-i", "lo", "-U", "--immediate-mode", "-B",
-                                      "262144", "-s", "0", "-w", pcap, "tcp port " +
-                                      std::to_string(port_)});
+  auto tcpdump =
+      ChildProcess::Spawn({"tcpdump", "-i", "lo", "-U", "--immediate-mode", "-B", "262144", "-s",
+                           "0", "-w", pcap, "tcp port " + std::to_string(port_)});
   ASSERT_TRUE(tcpdump.ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // tcpdump attaches
 
@@ -167,20 +168,23 @@ TEST_F(HttpLive, ThousandRequestsGiveExactSpansLiveAndInReplay) {
     EXPECT_TRUE(only_live.empty() && only_replayed.empty())
         << model::SpanKindName(kind) << " spans: " << only_live.size() << " only live, "
         << only_replayed.size() << " only in replay; first: "
-        << (only_live.empty() ? "" : std::get<1>(only_live[0]) + " status " +
-                                         std::to_string(std::get<2>(only_live[0])))
+        << (only_live.empty() ? ""
+                              : std::get<1>(only_live[0]) + " status " +
+                                    std::to_string(std::get<2>(only_live[0])))
         << " / "
-        << (only_replayed.empty() ? "" : std::get<1>(only_replayed[0]) + " resp " +
-                                             std::to_string(std::get<4>(only_replayed[0])));
+        << (only_replayed.empty() ? ""
+                                  : std::get<1>(only_replayed[0]) + " resp " +
+                                        std::to_string(std::get<4>(only_replayed[0])));
   }
 }
 
 TEST_F(HttpLive, ConnectionOpenedBeforeTheAgentIsPickedUpAtItsNextRequest) {
-  auto server = ChildProcess::Spawn({kDebianPython, kWorkload + "server.py", std::to_string(port_)});
+  auto server =
+      ChildProcess::Spawn({kDebianPython, kWorkload + "server.py", std::to_string(port_)});
   ASSERT_TRUE(server.ok());
   ASSERT_TRUE(WaitForTcpPort(port_, std::chrono::seconds(10)));
-  auto client =
-      ChildProcess::Spawn({kDebianPython, kWorkload + "preexisting_client.py", std::to_string(port_)});
+  auto client = ChildProcess::Spawn(
+      {kDebianPython, kWorkload + "preexisting_client.py", std::to_string(port_)});
   ASSERT_TRUE(client.ok());
   for (int i = 0; i < 100 && client->Stdout().find("connected") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -215,7 +219,8 @@ TEST_F(HttpLive, ConnectionOpenedBeforeTheAgentIsPickedUpAtItsNextRequest) {
 TEST_F(HttpLive, VectoredWritesAreCapturedWhole) {
   auto agent = LiveAgent::Start();
   ASSERT_TRUE(agent.ok()) << agent.status().message();
-  auto proc = ChildProcess::Spawn({kDebianPython, kWorkload + "vectored.py", std::to_string(port_)});
+  auto proc =
+      ChildProcess::Spawn({kDebianPython, kWorkload + "vectored.py", std::to_string(port_)});
   ASSERT_TRUE(proc.ok());
   (*agent)->Trace(proc->pid());
   // Not WaitForTcpPort: its probe connection would be the one this one-shot server accepts.

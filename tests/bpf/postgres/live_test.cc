@@ -20,8 +20,12 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kWorkloads = std::string(WIRESPAN_SOURCE_DIR) + "/scripts/fixtures/postgres";
-constexpr const char* kSecrets[] = {"wirespan-Secret-Pw-42", "SECRET-LITERAL-7f3a9c",
-                                    "987654321123", "game-1", "pipe-3", "copied-"};
+constexpr const char* kSecrets[] = {"wirespan-Secret-Pw-42",
+                                    "SECRET-LITERAL-7f3a9c",
+                                    "987654321123",
+                                    "game-1",
+                                    "pipe-3",
+                                    "copied-"};
 
 class PostgresLive : public ::testing::Test {
  protected:
@@ -188,9 +192,9 @@ TEST_F(PostgresLive, Psycopg3Pipeline) {
 TEST_F(PostgresLive, AgentStartedAfterTheClientConnected) {
   const std::string dir = MakeTempDir("wirespan-pg-mid");
   const std::string connected = dir + "/connected", go = dir + "/go";
-  auto child = ChildProcess::Spawn({kDebianPython, kWorkloads + "/asyncpg_midstream.py"},
-                                   Env({"WIRESPAN_CONNECTED_FILE=" + connected,
-                                        "WIRESPAN_GO_FILE=" + go}));
+  auto child =
+      ChildProcess::Spawn({kDebianPython, kWorkloads + "/asyncpg_midstream.py"},
+                          Env({"WIRESPAN_CONNECTED_FILE=" + connected, "WIRESPAN_GO_FILE=" + go}));
   ASSERT_TRUE(child.ok()) << child.status().message();
   for (int i = 0; i < 400 && !std::filesystem::exists(connected); ++i) {
     std::this_thread::sleep_for(25ms);

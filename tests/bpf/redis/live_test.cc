@@ -116,8 +116,8 @@ TEST_F(RedisLive, RedisPySyncPipelineTransactionBlocking) {
   auto agent = StartAgent();
   ASSERT_TRUE(agent.ok()) << agent.status().message();
   RunPython(**agent, "redispy_sync.py", {"127.0.0.1", Port(), kPassword});
-  (*agent)->WaitFor(
-      [](const auto& s) { return !Filter(s, "redis", SpanKind::kProducer).empty(); }, 20s);
+  (*agent)->WaitFor([](const auto& s) { return !Filter(s, "redis", SpanKind::kProducer).empty(); },
+                    20s);
   Stop(**agent);
   const auto spans = (*agent)->Spans();
   const auto client = Filter(spans, "redis", SpanKind::kClient);
@@ -134,8 +134,7 @@ TEST_F(RedisLive, RedisPySyncPipelineTransactionBlocking) {
   for (size_t i = 0; i < pipe.size(); ++i) {
     const std::string key = "pipe:" + std::to_string(i / 2);
     EXPECT_EQ(AttrText(pipe[i], "db.query.text"), i % 2 ? "GET " + key : "SET " + key + " ?");
-    EXPECT_EQ(AttrText(pipe[i], "db.redis.response.type"),
-              i % 2 ? "blob-string" : "simple-string");
+    EXPECT_EQ(AttrText(pipe[i], "db.redis.response.type"), i % 2 ? "blob-string" : "simple-string");
     EXPECT_EQ(AttrText(pipe[i], "db.namespace"), "2");
     EXPECT_EQ(AttrText(pipe[i], "server.port"), Port());
     EXPECT_LE(pipe[i].start_time_unix_nano, pipe[i].end_time_unix_nano);

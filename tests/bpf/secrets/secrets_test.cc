@@ -31,11 +31,11 @@ TEST(Secrets, NeverAppearInAnythingTheAgentPrints) {
 
   const std::string dir = MakeTempDir("ws-secrets");
   const std::string log = dir + "/agent.log";
-  auto agent = ChildProcess::Spawn(
-      {"/bin/sh", "-c",
-       kWirespan + " run --print json --log-level debug --port " + std::to_string((*pg)->port()) +
-           " --port " + std::to_string((*redis)->port()) + " --port " +
-           std::to_string((*rabbit)->port()) + " 2>" + log});
+  auto agent = ChildProcess::Spawn({"/bin/sh", "-c",
+                                    kWirespan + " run --print json --log-level debug --port " +
+                                        std::to_string((*pg)->port()) + " --port " +
+                                        std::to_string((*redis)->port()) + " --port " +
+                                        std::to_string((*rabbit)->port()) + " 2>" + log});
   ASSERT_TRUE(agent.ok());
   // Attached once the agent logged that it runs.
   for (int i = 0; i < 200 && ReadFileOrEmpty(log).find("wirespan running") == std::string::npos;
@@ -45,10 +45,9 @@ TEST(Secrets, NeverAppearInAnythingTheAgentPrints) {
   ASSERT_NE(ReadFileOrEmpty(log).find("wirespan running"), std::string::npos)
       << ReadFileOrEmpty(log);
 
-  auto client = ChildProcess::Spawn({kDebianPython,
-                                     std::string(WIRESPAN_SOURCE_DIR) +
-                                         "/tests/bpf/secrets/workload.py",
-                                     (*pg)->Dsn(), (*redis)->Url(), (*rabbit)->Url()});
+  auto client = ChildProcess::Spawn(
+      {kDebianPython, std::string(WIRESPAN_SOURCE_DIR) + "/tests/bpf/secrets/workload.py",
+       (*pg)->Dsn(), (*redis)->Url(), (*rabbit)->Url()});
   ASSERT_TRUE(client.ok());
   client->WriteStdin("go\n");
   int rc = -1;

@@ -18,9 +18,15 @@ namespace wirespan::decoders::amqp::testing {
 inline std::string U8(uint8_t v) { return std::string(1, static_cast<char>(v)); }
 inline std::string U16(uint16_t v) { return U8(v >> 8) + U8(v & 0xff); }
 inline std::string U32(uint32_t v) { return U16(v >> 16) + U16(v & 0xffff); }
-inline std::string U64(uint64_t v) { return U32(static_cast<uint32_t>(v >> 32)) + U32(v & 0xffffffff); }
-inline std::string ShortStr(std::string_view s) { return U8(static_cast<uint8_t>(s.size())) + std::string(s); }
-inline std::string LongStr(std::string_view s) { return U32(static_cast<uint32_t>(s.size())) + std::string(s); }
+inline std::string U64(uint64_t v) {
+  return U32(static_cast<uint32_t>(v >> 32)) + U32(v & 0xffffffff);
+}
+inline std::string ShortStr(std::string_view s) {
+  return U8(static_cast<uint8_t>(s.size())) + std::string(s);
+}
+inline std::string LongStr(std::string_view s) {
+  return U32(static_cast<uint32_t>(s.size())) + std::string(s);
+}
 // A field table from (name, type octet + value bytes) entries.
 inline std::string Table(const std::vector<std::pair<std::string, std::string>>& entries) {
   std::string body;
@@ -37,7 +43,8 @@ inline std::string Bits(std::initializer_list<bool> bits) {
 inline std::string RawFrame(uint8_t type, uint16_t channel, const std::string& payload) {
   return U8(type) + U16(channel) + U32(static_cast<uint32_t>(payload.size())) + payload + U8(0xCE);
 }
-inline std::string MethodFrame(uint16_t channel, uint16_t cls, uint16_t mid, const std::string& args = "") {
+inline std::string MethodFrame(uint16_t channel, uint16_t cls, uint16_t mid,
+                               const std::string& args = "") {
   return RawFrame(1, channel, U16(cls) + U16(mid) + args);
 }
 inline std::string Header(uint16_t channel, uint64_t body_size, uint16_t flags = 0,
@@ -73,7 +80,7 @@ struct Props {
 };
 
 inline std::string ContentFrames(uint16_t ch, std::string_view body, const Props& props = {},
-                           size_t frame_payload = 131072 - 8) {
+                                 size_t frame_payload = 131072 - 8) {
   auto [flags, p] = props.Encode();
   std::string out = Header(ch, body.size(), flags, p);
   for (size_t off = 0; off < body.size(); off += frame_payload) {
@@ -85,14 +92,16 @@ inline std::string ContentFrames(uint16_t ch, std::string_view body, const Props
 inline std::string Publish(uint16_t ch, std::string_view exchange, std::string_view key,
                            std::string_view body, const Props& props = {}, bool mandatory = false,
                            size_t frame_payload = 131072 - 8) {
-  return MethodFrame(ch, 60, 40, U16(0) + ShortStr(exchange) + ShortStr(key) + Bits({mandatory, false})) +
+  return MethodFrame(ch, 60, 40,
+                     U16(0) + ShortStr(exchange) + ShortStr(key) + Bits({mandatory, false})) +
          ContentFrames(ch, body, props, frame_payload);
 }
 inline std::string Deliver(uint16_t ch, std::string_view ctag, uint64_t tag, bool redelivered,
                            std::string_view exchange, std::string_view key, std::string_view body,
                            const Props& props = {}) {
-  return MethodFrame(ch, 60, 60, ShortStr(ctag) + U64(tag) + Bits({redelivered}) + ShortStr(exchange) +
-                                ShortStr(key)) +
+  return MethodFrame(
+             ch, 60, 60,
+             ShortStr(ctag) + U64(tag) + Bits({redelivered}) + ShortStr(exchange) + ShortStr(key)) +
          ContentFrames(ch, body, props);
 }
 inline std::string Ack(uint16_t ch, uint64_t tag, bool multiple = false) {
@@ -104,9 +113,11 @@ inline std::string Nack(uint16_t ch, uint64_t tag, bool multiple, bool requeue) 
 inline std::string Reject(uint16_t ch, uint64_t tag, bool requeue) {
   return MethodFrame(ch, 60, 90, U64(tag) + Bits({requeue}));
 }
-inline std::string Consume(uint16_t ch, std::string_view queue, std::string_view ctag, bool no_ack) {
-  return MethodFrame(ch, 60, 20, U16(0) + ShortStr(queue) + ShortStr(ctag) +
-                                Bits({false, no_ack, false, false}) + Table({}));
+inline std::string Consume(uint16_t ch, std::string_view queue, std::string_view ctag,
+                           bool no_ack) {
+  return MethodFrame(
+      ch, 60, 20,
+      U16(0) + ShortStr(queue) + ShortStr(ctag) + Bits({false, no_ack, false, false}) + Table({}));
 }
 inline std::string ConsumeOk(uint16_t ch, std::string_view ctag) {
   return MethodFrame(ch, 60, 21, ShortStr(ctag));
@@ -116,14 +127,15 @@ inline std::string Get(uint16_t ch, std::string_view queue, bool no_ack) {
 }
 inline std::string GetOk(uint16_t ch, uint64_t tag, std::string_view exchange, std::string_view key,
                          uint32_t remaining, std::string_view body, const Props& props = {}) {
-  return MethodFrame(ch, 60, 71, U64(tag) + Bits({false}) + ShortStr(exchange) + ShortStr(key) +
-                                U32(remaining)) +
+  return MethodFrame(
+             ch, 60, 71,
+             U64(tag) + Bits({false}) + ShortStr(exchange) + ShortStr(key) + U32(remaining)) +
          ContentFrames(ch, body, props);
 }
 inline std::string GetEmpty(uint16_t ch) { return MethodFrame(ch, 60, 72, ShortStr("")); }
 inline std::string QueueDeclare(uint16_t ch, std::string_view queue) {
-  return MethodFrame(ch, 50, 10, U16(0) + ShortStr(queue) + Bits({false, false, false, false, false}) +
-                                Table({}));
+  return MethodFrame(
+      ch, 50, 10, U16(0) + ShortStr(queue) + Bits({false, false, false, false, false}) + Table({}));
 }
 inline std::string QueueDeclareOk(uint16_t ch, std::string_view queue, uint32_t messages) {
   return MethodFrame(ch, 50, 11, ShortStr(queue) + U32(messages) + U32(0));
@@ -141,17 +153,19 @@ inline std::string ChannelCloseOk(uint16_t ch) { return MethodFrame(ch, 20, 41);
 // The handshake, with credentials in start-ok.
 inline std::string ClientHandshake(std::string_view user, std::string_view password,
                                    uint32_t frame_max = 131072) {
-  std::string response = std::string("\0", 1) + std::string(user) + std::string("\0", 1) +
-                         std::string(password);
+  std::string response =
+      std::string("\0", 1) + std::string(user) + std::string("\0", 1) + std::string(password);
   return kProtocolHeaderBytes +
-         MethodFrame(0, 10, 11, Table({{"product", "S" + LongStr("pika")}}) + ShortStr("PLAIN") +
-                               LongStr(response) + ShortStr("en_US")) +
+         MethodFrame(0, 10, 11,
+                     Table({{"product", "S" + LongStr("pika")}}) + ShortStr("PLAIN") +
+                         LongStr(response) + ShortStr("en_US")) +
          MethodFrame(0, 10, 31, U16(2047) + U32(frame_max) + U16(60)) +
          MethodFrame(0, 10, 40, ShortStr("/") + ShortStr("") + Bits({false}));
 }
 inline std::string ServerHandshake(uint32_t frame_max = 131072) {
-  return MethodFrame(0, 10, 10, U8(0) + U8(9) + Table({{"product", "S" + LongStr("RabbitMQ")}}) +
-                               LongStr("PLAIN AMQPLAIN") + LongStr("en_US")) +
+  return MethodFrame(0, 10, 10,
+                     U8(0) + U8(9) + Table({{"product", "S" + LongStr("RabbitMQ")}}) +
+                         LongStr("PLAIN AMQPLAIN") + LongStr("en_US")) +
          MethodFrame(0, 10, 30, U16(2047) + U32(frame_max) + U16(60)) +
          MethodFrame(0, 10, 41, ShortStr(""));
 }
@@ -180,7 +194,8 @@ class Harness {
   // Sends bytes as the client (true) or the broker.
   void Client(std::string_view bytes, size_t chunk = SIZE_MAX) { Send(client_dir(), bytes, chunk); }
   void Server(std::string_view bytes, size_t chunk = SIZE_MAX) {
-    Send(client_dir() == Direction::kEgress ? Direction::kIngress : Direction::kEgress, bytes, chunk);
+    Send(client_dir() == Direction::kEgress ? Direction::kIngress : Direction::kEgress, bytes,
+         chunk);
   }
   void Send(Direction dir, std::string_view bytes, size_t chunk = SIZE_MAX) {
     DataStream& s = streams_[static_cast<int>(dir)];

@@ -1,10 +1,11 @@
 // AMQP 0-9-1 decoder end to end over synthetic byte streams: spans and their attributes.
+#include "decoders/amqp/decoder.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <variant>
 
-#include "decoders/amqp/decoder.h"
 #include "decoders/amqp/spans.h"
 #include "decoders/amqp/wire.h"
 #include "tests/decoders/amqp/amqp_builder.h"
@@ -63,7 +64,8 @@ TEST(AmqpDetect, ProtocolHeaderStartAndMidStream) {
   EXPECT_EQ(Detect(MethodFrame(1, 60, 99, "abcd"), false).confidence, 0);
   EXPECT_EQ(Detect("GET / HTTP/1.1\r\n", false).confidence, 0);
   EXPECT_EQ(Detect("*1\r\n$4\r\nPING\r\n", false).confidence, 0);
-  EXPECT_EQ(Detect(std::string("\0\0\0\x08\x04\xd2\x16\x2f", 8), true).confidence, 0);  // pg SSLRequest
+  EXPECT_EQ(Detect(std::string("\0\0\0\x08\x04\xd2\x16\x2f", 8), true).confidence,
+            0);  // pg SSLRequest
   EXPECT_GT(Detect(Heartbeat(), false).confidence, 0);
 }
 
@@ -153,7 +155,8 @@ TEST(AmqpDecoder, PublisherConfirmsEndAtBrokerAck) {
   EXPECT_EQ(Attr(p[3], "wirespan.amqp.confirm"), "unsettled");
   // confirm.select is a reported call.
   bool saw_select = false;
-  for (const auto& s : OfKind(h.sink.spans, SpanKind::kClient)) saw_select |= s.name == "confirm.select";
+  for (const auto& s : OfKind(h.sink.spans, SpanKind::kClient))
+    saw_select |= s.name == "confirm.select";
   EXPECT_TRUE(saw_select);
 }
 
@@ -163,7 +166,8 @@ TEST(AmqpDecoder, ReturnedMandatoryPublish) {
   h.Client(ConfirmSelect(1));
   h.Server(ConfirmSelectOk(1));
   h.Client(Publish(1, "ex", "nowhere", "x", {}, /*mandatory=*/true));
-  h.Server(MethodFrame(1, 60, 50, U16(312) + ShortStr("NO_ROUTE") + ShortStr("ex") + ShortStr("nowhere")) +
+  h.Server(MethodFrame(1, 60, 50,
+                       U16(312) + ShortStr("NO_ROUTE") + ShortStr("ex") + ShortStr("nowhere")) +
            ContentFrames(1, "x"));
   h.Server(Ack(1, 1));
   auto p = OfKind(h.sink.spans, SpanKind::kProducer);
@@ -283,10 +287,11 @@ TEST(AmqpDecoder, TraceparentHeaderParentsConsumerSpan) {
   h.Client(Consume(1, "jobs", "c", false));
   h.Server(ConsumeOk(1, "c"));
   Props props;
-  props.headers = Table({{"traceparent", "S" + LongStr("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")},
-                         {"tracestate", "S" + LongStr("vendor=abc")},
-                         {"attempt", "I" + U32(3)},
-                         {"flag", "t" + U8(1)}});
+  props.headers = Table(
+      {{"traceparent", "S" + LongStr("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")},
+       {"tracestate", "S" + LongStr("vendor=abc")},
+       {"attempt", "I" + U32(3)},
+       {"flag", "t" + U8(1)}});
   h.Server(Deliver(1, "c", 1, false, "", "jobs", "x", props));
   h.Client(Ack(1, 1));
   auto c = OfKind(h.sink.spans, SpanKind::kConsumer);
@@ -307,8 +312,10 @@ TEST(AmqpDecoder, InvalidTraceparentIgnored) {
   EXPECT_FALSE(ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", &t, &s));
   EXPECT_FALSE(ParseTraceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", &t, &s));
   EXPECT_FALSE(ParseTraceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", &t, &s));
-  EXPECT_FALSE(ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x", &t, &s));
-  EXPECT_TRUE(ParseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x", &t, &s));
+  EXPECT_FALSE(
+      ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x", &t, &s));
+  EXPECT_TRUE(
+      ParseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x", &t, &s));
   EXPECT_FALSE(ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736", &t, &s));
 }
 
@@ -325,7 +332,8 @@ TEST(AmqpDecoder, LargeBodyAcrossFramesFingerprintsMatch) {
   h.Client(Publish(1, "", "big", body, props, false, 4096 - 8), 1500);
   h.Client(Consume(1, "big", "c", true));
   h.Server(ConsumeOk(1, "c"));
-  h.Server(MethodFrame(1, 60, 60, ShortStr("c") + U64(1) + Bits({false}) + ShortStr("") + ShortStr("big")) +
+  h.Server(MethodFrame(1, 60, 60,
+                       ShortStr("c") + U64(1) + Bits({false}) + ShortStr("") + ShortStr("big")) +
                ContentFrames(1, body, props, 4096 - 8),
            999);
   auto p = OfKind(h.sink.spans, SpanKind::kProducer);
@@ -352,8 +360,9 @@ TEST(AmqpDecoder, FrameMaxFromTuneOkRejectsLargerFrames) {
 TEST(AmqpDecoder, ChannelCloseFailsPendingCall) {
   Harness h;
   Open(h);
-  h.Client(MethodFrame(1, 50, 10, U16(0) + ShortStr("missing") + Bits({true, false, false, false, false}) +
-                                 Table({})));
+  h.Client(MethodFrame(
+      1, 50, 10,
+      U16(0) + ShortStr("missing") + Bits({true, false, false, false, false}) + Table({})));
   h.Server(ChannelClose(1, 404, "NOT_FOUND - no queue 'missing' in vhost '/'", 50, 10));
   h.Client(ChannelCloseOk(1));
   auto calls = OfKind(h.sink.spans, SpanKind::kClient);
@@ -453,7 +462,8 @@ std::vector<std::string> SessionSpans(size_t chunk) {
   client(ConfirmSelect(1));
   server(ConfirmSelectOk(1));
   Props props;
-  props.headers = Table({{"traceparent", "S" + LongStr("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")}});
+  props.headers = Table(
+      {{"traceparent", "S" + LongStr("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")}});
   client(Publish(1, "", "q", std::string(1000, 'b'), props));
   server(Ack(1, 1));
   client(Consume(1, "q", "", false));
@@ -556,8 +566,8 @@ TEST(AmqpDecoder, MidStreamPickupAtNextFrameBoundary) {
 TEST(AmqpDecoder, GarbageAndTruncationNeverCrashOrStall) {
   std::mt19937 rng(99);
   const std::string session = ClientHandshake("u", "p") + ChannelOpen(1) +
-                              Publish(1, "", "q", std::string(3000, 'x')) + Consume(1, "q", "c", false) +
-                              Ack(1, 1);
+                              Publish(1, "", "q", std::string(3000, 'x')) +
+                              Consume(1, "q", "c", false) + Ack(1, 1);
   for (int round = 0; round < 300; ++round) {
     std::string bytes = session;
     // Flip, cut or insert bytes.
@@ -565,9 +575,15 @@ TEST(AmqpDecoder, GarbageAndTruncationNeverCrashOrStall) {
     for (int e = 0; e < edits && !bytes.empty(); ++e) {
       const size_t at = rng() % bytes.size();
       switch (rng() % 3) {
-        case 0: bytes[at] = static_cast<char>(rng()); break;
-        case 1: bytes.erase(at, rng() % 40); break;
-        case 2: bytes.insert(at, std::string(rng() % 20, static_cast<char>(rng()))); break;
+        case 0:
+          bytes[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          bytes.erase(at, rng() % 40);
+          break;
+        case 2:
+          bytes.insert(at, std::string(rng() % 20, static_cast<char>(rng())));
+          break;
       }
     }
     Harness h;

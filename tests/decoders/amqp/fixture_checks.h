@@ -96,7 +96,6 @@ inline void ExpectCommon(const model::Span& s) {
 
 // pika BlockingConnection (pika_blocking.py).
 inline void CheckPikaBlocking(const Views& v) {
-  
   auto producers = Kind(v.client, SpanKind::kProducer);
   ASSERT_EQ(producers.size(), 7u);
   for (const auto& s : producers) {
@@ -145,7 +144,8 @@ inline void CheckPikaBlocking(const Views& v) {
   EXPECT_EQ(AttrText(producers[6], "wirespan.amqp.reply_code"), "312");
   EXPECT_EQ(AttrText(producers[6], "wirespan.amqp.mandatory"), "true");
   EXPECT_EQ(AttrText(producers[6], "wirespan.amqp.confirm"), "ack");
-  for (int i = 3; i < 7; ++i) EXPECT_LT(producers[i].start_time_unix_nano, producers[i].end_time_unix_nano);
+  for (int i = 3; i < 7; ++i)
+    EXPECT_LT(producers[i].start_time_unix_nano, producers[i].end_time_unix_nano);
 
   auto consumers = Kind(v.client, SpanKind::kConsumer);
   ASSERT_EQ(consumers.size(), 6u);
@@ -163,7 +163,8 @@ inline void CheckPikaBlocking(const Views& v) {
   EXPECT_EQ(AttrText(get, "wirespan.amqp.message_count"), "2");
   EXPECT_EQ(AttrText(get, "wirespan.amqp.exchange"), "ws.orders");
   EXPECT_EQ(AttrText(get, "messaging.rabbitmq.destination.routing_key"), "created");
-  EXPECT_EQ(AttrText(get, "wirespan.message.fingerprint"), AttrText(p1, "wirespan.message.fingerprint"));
+  EXPECT_EQ(AttrText(get, "wirespan.message.fingerprint"),
+            AttrText(p1, "wirespan.message.fingerprint"));
   // basic.get on the empty queue.
   EXPECT_EQ(consumers[1].name, "get ws.empty");
   EXPECT_EQ(AttrText(consumers[1], "wirespan.amqp.get_empty"), "true");
@@ -181,7 +182,8 @@ inline void CheckPikaBlocking(const Views& v) {
   EXPECT_EQ(model::ToHex(d1.trace_id), kTraceId);
   EXPECT_EQ(model::ToHex(d1.parent_span_id), kParentId);
   EXPECT_EQ(d1.trace_state, "wirespan=fixture");
-  EXPECT_EQ(AttrText(d1, "wirespan.message.fingerprint"), AttrText(p2, "wirespan.message.fingerprint"));
+  EXPECT_EQ(AttrText(d1, "wirespan.message.fingerprint"),
+            AttrText(p2, "wirespan.message.fingerprint"));
   const auto& d2 = consumers[3];
   EXPECT_EQ(AttrText(d2, "messaging.message.id"), "msg-2");
   EXPECT_EQ(AttrText(d2, "messaging.rabbitmq.message.delivery_tag"), "3");
@@ -194,7 +196,8 @@ inline void CheckPikaBlocking(const Views& v) {
   EXPECT_EQ(AttrText(d3, "messaging.message.body.size"), "20000");
   EXPECT_EQ(AttrText(d3, "wirespan.amqp.settlement"), "reject");
   EXPECT_EQ(AttrText(d3, "wirespan.amqp.settlement.requeue"), "false");
-  EXPECT_EQ(AttrText(d3, "wirespan.message.fingerprint"), AttrText(pbig, "wirespan.message.fingerprint"));
+  EXPECT_EQ(AttrText(d3, "wirespan.message.fingerprint"),
+            AttrText(pbig, "wirespan.message.fingerprint"));
   EXPECT_NE(model::ToHex(d3.trace_id), kTraceId);
   // The auto-ack consumer gets msg-3; its span ends with the body.
   const auto& d4 = consumers[5];
@@ -204,10 +207,10 @@ inline void CheckPikaBlocking(const Views& v) {
             AttrText(producers[3], "wirespan.message.fingerprint"));
 
   auto calls = Kind(v.client, SpanKind::kClient);
-  for (const char* name : {"connection.open", "exchange.declare ws.orders", "queue.declare ws.jobs",
-                           "queue.bind ws.jobs", "queue.declare ws.empty", "queue.declare ws.tiny",
-                           "basic.qos", "basic.consume ws.jobs", "confirm.select",
-                           "queue.delete ws.jobs"}) {
+  for (const char* name :
+       {"connection.open", "exchange.declare ws.orders", "queue.declare ws.jobs",
+        "queue.bind ws.jobs", "queue.declare ws.empty", "queue.declare ws.tiny", "basic.qos",
+        "basic.consume ws.jobs", "confirm.select", "queue.delete ws.jobs"}) {
     const model::Span* s = Named(calls, name);
     ASSERT_NE(s, nullptr) << name;
     ExpectCommon(*s);
@@ -236,7 +239,8 @@ inline void CheckPikaSelect(const Views& v) {
     EXPECT_EQ(AttrText(consumers[i], "messaging.message.id"), "sel-" + std::to_string(i));
     EXPECT_EQ(AttrText(consumers[i], "wirespan.amqp.settlement"), "ack");
     EXPECT_EQ(AttrText(consumers[i], "wirespan.amqp.settlement.multiple"), "true");
-    EXPECT_EQ(AttrText(consumers[i], "messaging.rabbitmq.message.delivery_tag"), std::to_string(i + 1));
+    EXPECT_EQ(AttrText(consumers[i], "messaging.rabbitmq.message.delivery_tag"),
+              std::to_string(i + 1));
     EXPECT_EQ(AttrText(consumers[i], "wirespan.message.fingerprint"),
               AttrText(producers[i], "wirespan.message.fingerprint"));
   }
@@ -255,7 +259,8 @@ inline void CheckAioPika(const Views& v) {
   EXPECT_EQ(producers[0].name, "publish ws.aio");
   EXPECT_EQ(AttrText(producers[0], "messaging.message.id"), "aio-1");
   EXPECT_EQ(AttrText(producers[0], "messaging.message.conversation_id"), "aio-corr");
-  EXPECT_EQ(AttrText(producers[0], "wirespan.amqp.confirm"), "ack");  // aio-pika confirms by default
+  EXPECT_EQ(AttrText(producers[0], "wirespan.amqp.confirm"),
+            "ack");  // aio-pika confirms by default
   EXPECT_EQ(AttrText(producers[1], "messaging.message.id"), "aio-2");
   auto consumers = Kind(v.client, SpanKind::kConsumer);
   ASSERT_EQ(consumers.size(), 3u);

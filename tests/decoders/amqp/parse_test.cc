@@ -1,4 +1,6 @@
 // Byte-level tests of the AMQP 0-9-1 tables, payload decoding and the frame parser.
+#include "decoders/amqp/parse.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -6,7 +8,6 @@
 #include <random>
 #include <set>
 
-#include "decoders/amqp/parse.h"
 #include "decoders/amqp/spec.h"
 #include "decoders/amqp/wire.h"
 #include "decoders/common/frame_loop.h"
@@ -325,7 +326,8 @@ TEST(AmqpParser, GapInsideBodyIsSteppedOver) {
   const size_t known = body_start + 100;
   stream.Add(0, std::string_view(p).substr(0, known), known + 5000, {}, 0);
   ParseFrames(parser, stream, frames, options, stats);
-  stream.Add(known + 5000, std::string_view(p).substr(known + 5000), p.size() - known - 5000, {}, 0);
+  stream.Add(known + 5000, std::string_view(p).substr(known + 5000), p.size() - known - 5000, {},
+             0);
   const std::string after = Ack(1, 1);
   stream.Add(p.size(), after, after.size(), {}, 0);
   ParseFrames(parser, stream, frames, options, stats);
@@ -352,11 +354,11 @@ TEST(AmqpParser, GapAcrossBodyFramesIsSteppedOver) {
     size_t gap_from, gap_len;
   };
   const Case cases[] = {
-      {body_start + 5000, 20000},           // from inside frame 2 to inside frame 6
-      {body_start + 4096, 8192},            // exactly frame 2 and 3
-      {body_start + 4090, 3},               // across a frame end and the next header start
+      {body_start + 5000, 20000},  // from inside frame 2 to inside frame 6
+      {body_start + 4096, 8192},   // exactly frame 2 and 3
+      {body_start + 4090, 3},      // across a frame end and the next header start
       {body_start + 100, p.size() - body_start - 100},  // to the exact end of the content
-      {body_start - 3, 30000},              // from inside the content header
+      {body_start - 3, 30000},                          // from inside the content header
   };
   for (const Case& c : cases) {
     DecoderStats stats;

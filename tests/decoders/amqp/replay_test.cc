@@ -1,5 +1,7 @@
 // Replays the fixtures recorded from Debian's rabbitmq-server (scripts/fixtures/record-amqp.sh)
 // through the real pipeline and checks every AMQP span (tests/decoders/amqp/fixture_checks.h).
+#include "tests/support/replay.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,7 +11,6 @@
 #include "decoders/amqp/decoder.h"
 #include "decoders/common/data_stream.h"
 #include "tests/decoders/amqp/fixture_checks.h"
-#include "tests/support/replay.h"
 
 namespace wirespan::testing {
 namespace {

@@ -1,7 +1,8 @@
 // Matching and span attributes through the ConnectionDecoder interface.
+#include "decoders/http/decoder.h"
+
 #include <gtest/gtest.h>
 
-#include "decoders/http/decoder.h"
 #include "decoders/http/spans.h"
 #include "decoders/registry.h"
 #include "tests/decoders/http/test_util.h"
@@ -9,13 +10,13 @@
 namespace wirespan::decoders::http {
 namespace {
 
+using model::SpanKind;
+using model::StatusCode;
 using testing::ConnHarness;
 using testing::Int;
 using testing::IntOr;
 using testing::Str;
 using testing::StrOr;
-using model::SpanKind;
-using model::StatusCode;
 
 constexpr std::string_view kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
@@ -29,9 +30,10 @@ TEST(HttpDecoder, RegisteredInTheRegistry) {
 TEST(HttpDecoder, ClientSpan) {
   for (bool byte_at_a_time : {false, true}) {
     ConnHarness c(Role::kClient);
-    c.Request("GET /search?q=secret+words&page=2&flag HTTP/1.1\r\nHost: shop.example:8443\r\n"
-              "User-Agent: curl/7.88.1\r\n\r\n",
-              byte_at_a_time);
+    c.Request(
+        "GET /search?q=secret+words&page=2&flag HTTP/1.1\r\nHost: shop.example:8443\r\n"
+        "User-Agent: curl/7.88.1\r\n\r\n",
+        byte_at_a_time);
     c.Response("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found", byte_at_a_time);
     c.Emit();
     ASSERT_EQ(c.spans().size(), 1u);
@@ -72,11 +74,13 @@ TEST(HttpDecoder, ClientSpan) {
 
 TEST(HttpDecoder, ServerSpanJoinsTheCallersTrace) {
   ConnHarness c(Role::kServer);
-  c.Request("POST /orders HTTP/1.1\r\nHost: orders.svc\r\nContent-Length: 4\r\n"
-            "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
-            "tracestate: rojo=00f067aa0ba902b7\r\n\r\n{\"a\"");
-  c.Response("HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "5\r\nretry\r\n0\r\n\r\n");
+  c.Request(
+      "POST /orders HTTP/1.1\r\nHost: orders.svc\r\nContent-Length: 4\r\n"
+      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+      "tracestate: rojo=00f067aa0ba902b7\r\n\r\n{\"a\"");
+  c.Response(
+      "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nretry\r\n0\r\n\r\n");
   c.Emit();
   ASSERT_EQ(c.spans().size(), 1u);
   const model::Span& s = c.spans()[0];
@@ -125,7 +129,8 @@ TEST(HttpDecoder, OtherMethod) {
 
 TEST(HttpDecoder, AbsoluteFormDropsCredentials) {
   ConnHarness c(Role::kClient);
-  c.Request("GET http://alice:pa55@proxy.test:3128/p?k=v HTTP/1.1\r\nHost: proxy.test:3128\r\n\r\n");
+  c.Request(
+      "GET http://alice:pa55@proxy.test:3128/p?k=v HTTP/1.1\r\nHost: proxy.test:3128\r\n\r\n");
   c.Response(kOk);
   c.Emit();
   ASSERT_EQ(c.spans().size(), 1u);
@@ -149,10 +154,13 @@ TEST(HttpDecoder, UrlFullFromTheSocketWithoutHost) {
 
 TEST(HttpDecoder, PipelinedExchangesPairInOrder) {
   ConnHarness c(Role::kServer);
-  c.Request("GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\nPOST /3 HTTP/1.1\r\nContent-Length: 1\r\n\r\nx");
-  c.Response("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
-             "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n"  // HEAD: no body follows
-             "HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nC");
+  c.Request(
+      "GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\nPOST /3 HTTP/1.1\r\nContent-Length: "
+      "1\r\n\r\nx");
+  c.Response(
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+      "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n"  // HEAD: no body follows
+      "HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nC");
   c.Emit();
   ASSERT_EQ(c.spans().size(), 3u);
   EXPECT_EQ(StrOr(c.spans()[0], "url.path"), "/1");
@@ -251,8 +259,9 @@ TEST(HttpDecoder, LostResponseDoesNotShiftPairing) {
 TEST(HttpDecoder, UpgradeStopsDecoding) {
   ConnHarness c(Role::kServer);
   c.Request("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
-  c.Response("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
-             "\x81\x05hello");
+  c.Response(
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+      "\x81\x05hello");
   c.Request("\x81\x85\x01\x02\x03\x04zzzzz");
   c.Request("GET /not-http-any-more HTTP/1.1\r\n\r\n");
   c.Emit(true);

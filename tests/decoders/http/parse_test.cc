@@ -1,11 +1,12 @@
 // Byte-level tests of the HTTP/1.x parser, driven through the shared frame loop.
+#include "decoders/http/parse.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
 #include "decoders/http/decoder.h"
-#include "decoders/http/parse.h"
 #include "tests/decoders/http/test_util.h"
 
 namespace wirespan::decoders::http {
@@ -49,10 +50,11 @@ TEST_P(BothWays, RequestLineAndHeadersOfInterest) {
 
 TEST_P(BothWays, RequestTargetForms) {
   ParserHarness h(MessageKind::kRequest);
-  h.Feed("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"
-         "GET http://user:pw@proxy.test/x?y=1 HTTP/1.1\r\nHost: proxy.test\r\n\r\n"
-         "CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\n",
-         GetParam());
+  h.Feed(
+      "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET http://user:pw@proxy.test/x?y=1 HTTP/1.1\r\nHost: proxy.test\r\n\r\n"
+      "CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\n",
+      GetParam());
   ASSERT_EQ(h.frames.size(), 3u);
   EXPECT_EQ(h.frames[0].target, "*");
   EXPECT_EQ(h.frames[1].target, "http://user:pw@proxy.test/x?y=1");
@@ -62,9 +64,10 @@ TEST_P(BothWays, RequestTargetForms) {
 
 TEST_P(BothWays, ExtensionMethodsAndLowercaseHeaderNames) {
   ParserHarness h(MessageKind::kRequest);
-  h.Feed("PROPFIND /dav HTTP/1.1\r\nhOsT: dav\r\ncontent-LENGTH: 3\r\n\r\nabc"
-         "X-MY_METHOD /q HTTP/1.0\r\n\r\n",
-         GetParam());
+  h.Feed(
+      "PROPFIND /dav HTTP/1.1\r\nhOsT: dav\r\ncontent-LENGTH: 3\r\n\r\nabc"
+      "X-MY_METHOD /q HTTP/1.0\r\n\r\n",
+      GetParam());
   ASSERT_EQ(h.frames.size(), 2u);
   EXPECT_EQ(h.frames[0].method, "PROPFIND");
   EXPECT_EQ(h.frames[0].host, "dav");
@@ -77,8 +80,9 @@ TEST_P(BothWays, PipelinedRequestsInOneBuffer) {
   ParserHarness h(MessageKind::kRequest);
   std::string bytes;
   for (int i = 0; i < 5; ++i) {
-    bytes += "POST /p" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\nContent-Length: " +
-             std::to_string(i * 10) + "\r\n\r\n" + std::string(i * 10, 'x');
+    bytes += "POST /p" + std::to_string(i) +
+             " HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(i * 10) + "\r\n\r\n" +
+             std::string(i * 10, 'x');
   }
   h.Feed(bytes, GetParam());
   ASSERT_EQ(h.frames.size(), 5u);
@@ -94,9 +98,10 @@ TEST_P(BothWays, PipelinedRequestsInOneBuffer) {
 TEST_P(BothWays, ResponseWithContentLength) {
   ParserHarness h(MessageKind::kResponse);
   h.state.pending.push_back({.seq = 1});
-  h.Feed("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
-         "{\"ok\":true}",
-         GetParam());
+  h.Feed(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+      "{\"ok\":true}",
+      GetParam());
   ASSERT_EQ(h.frames.size(), 1u);
   EXPECT_EQ(h.frames[0].status_code, 200);
   EXPECT_EQ(h.frames[0].content_type, "application/json");
@@ -126,13 +131,18 @@ TEST_P(BothWays, ChunkedBodiesOfEverySize) {
       while (left > 0) {
         const size_t n = std::min<size_t>(left, 1 + rng() % 700);
         char line[64];
-        snprintf(line, sizeof(line), variant == 0 ? "%zx" : variant == 1 ? "%zX;name=val" : "%zx ; a ; b=\"q\"", n);
+        snprintf(line, sizeof(line),
+                 variant == 0   ? "%zx"
+                 : variant == 1 ? "%zX;name=val"
+                                : "%zx ; a ; b=\"q\"",
+                 n);
         body += std::string(line) + "\r\n" + std::string(n, 'z') + "\r\n";
         left -= n;
       }
       body += variant == 2 ? "0;last\r\nX-Checksum: 1\r\nX-Other: 2\r\n\r\n" : "0\r\n\r\n";
       const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-      h.Feed(head + body + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n!", GetParam() && size <= 4096);
+      h.Feed(head + body + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n!",
+             GetParam() && size <= 4096);
       ASSERT_EQ(h.frames.size(), 2u) << size << " " << variant;
       EXPECT_TRUE(h.frames[0].chunked);
       EXPECT_EQ(h.frames[0].framing, BodyFraming::kChunked);
@@ -147,10 +157,11 @@ TEST_P(BothWays, ChunkedBodiesOfEverySize) {
 
 TEST_P(BothWays, ChunkedRequestBody) {
   ParserHarness h(MessageKind::kRequest);
-  h.Feed("POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-         "4\r\nwiki\r\n5;x=y\r\npedia\r\n0\r\nExpires: never\r\n\r\n"
-         "GET / HTTP/1.1\r\n\r\n",
-         GetParam());
+  h.Feed(
+      "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "4\r\nwiki\r\n5;x=y\r\npedia\r\n0\r\nExpires: never\r\n\r\n"
+      "GET / HTTP/1.1\r\n\r\n",
+      GetParam());
   ASSERT_EQ(h.frames.size(), 2u);
   EXPECT_EQ(h.frames[0].body_size, 9u);
   EXPECT_EQ(h.frames[1].method, "GET");
@@ -160,11 +171,12 @@ TEST_P(BothWays, InterimResponsesDoNotCompleteTheExchange) {
   ParserHarness h(MessageKind::kResponse);
   h.state.pending.push_back({.seq = 1});
   h.state.pending.push_back({.seq = 2});
-  h.Feed("HTTP/1.1 100 Continue\r\n\r\n"
-         "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
-         "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
-         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-         GetParam());
+  h.Feed(
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+      "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+      GetParam());
   ASSERT_EQ(h.frames.size(), 2u);
   EXPECT_EQ(h.frames[0].status_code, 201);
   EXPECT_EQ(h.frames[0].request_seq, 1u);
@@ -179,11 +191,12 @@ TEST_P(BothWays, NoBodyForHead204And304) {
   h.state.pending.push_back({.seq = 2});
   h.state.pending.push_back({.seq = 3});
   h.state.pending.push_back({.seq = 4});
-  h.Feed("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"  // HEAD: length without body
-         "HTTP/1.1 204 No Content\r\n\r\n"
-         "HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"
-         "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
-         GetParam());
+  h.Feed(
+      "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"  // HEAD: length without body
+      "HTTP/1.1 204 No Content\r\n\r\n"
+      "HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+      GetParam());
   ASSERT_EQ(h.frames.size(), 4u);
   EXPECT_EQ(h.frames[0].body_size, 0u);
   EXPECT_EQ(h.frames[0].framing, BodyFraming::kNone);
@@ -196,8 +209,7 @@ TEST_P(BothWays, NoBodyForHead204And304) {
 TEST_P(BothWays, CloseDelimitedResponse) {
   ParserHarness h(MessageKind::kResponse);
   h.state.pending.push_back({.seq = 1});
-  h.Feed("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + std::string(5000, 'h'),
-         GetParam());
+  h.Feed("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + std::string(5000, 'h'), GetParam());
   EXPECT_TRUE(h.frames.empty());
   EXPECT_TRUE(h.stream.empty());  // counted and consumed, not buffered
   ASSERT_TRUE(h.Close());
@@ -263,8 +275,8 @@ TEST(HttpParse, GapCoveringWholeRequestsResyncsToTheNextOne) {
   ParserHarness h(MessageKind::kRequest);
   const std::string r1 = "GET /one HTTP/1.1\r\nHost: h\r\n\r\n";
   const std::string r3 = "GET /three HTTP/1.1\r\nHost: h\r\nUser-Agent: x\r\n\r\n";
-  h.Feed(r1, false, /*gap=*/40);      // request two and the start of three are lost
-  h.Feed(r3.substr(10));              // the rest of three: not a start line
+  h.Feed(r1, false, /*gap=*/40);  // request two and the start of three are lost
+  h.Feed(r3.substr(10));          // the rest of three: not a start line
   h.Feed("PUT /four HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
   ASSERT_EQ(h.frames.size(), 2u);
   EXPECT_EQ(h.frames[0].target, "/one");
@@ -322,7 +334,8 @@ TEST_P(BothWays, BareLineFeeds) {
 TEST(HttpParse, HeaderBlockLimit) {
   ParserHarness h(MessageKind::kRequest);
   std::string big = "GET / HTTP/1.1\r\n";
-  while (big.size() < kMaxHeaderBlockBytes + 100) big += "X-Filler: " + std::string(100, 'f') + "\r\n";
+  while (big.size() < kMaxHeaderBlockBytes + 100)
+    big += "X-Filler: " + std::string(100, 'f') + "\r\n";
   h.Feed(big);
   EXPECT_TRUE(h.frames.empty());
   EXPECT_GE(h.stats.parse_errors, 1u);
@@ -354,12 +367,12 @@ TEST(HttpParse, HeaderCountLimit) {
 
 TEST(HttpParse, InvalidFraming) {
   for (std::string_view bad : {
-           "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",          // request not chunked
+           "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",  // request not chunked
            "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",  // conflict
            "POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\n",
            "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
            "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
-           "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",                      // space in name
+           "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",  // space in name
            "GET / HTTP/1.1\r\nNoColon\r\n\r\n",
            "GET  / HTTP/1.1\r\n\r\n",
            "GET / HTTP/2.0\r\n\r\n",
@@ -395,17 +408,22 @@ TEST(HttpParse, TraceparentValidation) {
   EXPECT_EQ(parse("traceparent: " + good + "\r\n").traceparent, good);
   EXPECT_EQ(parse("traceparent: " + good + "\r\ntracestate: a=1\r\ntracestate: b=2\r\n").tracestate,
             "a=1,b=2");
-  EXPECT_EQ(parse("traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01\r\n")
-                .traceparent, "");
-  EXPECT_EQ(parse("traceparent: 00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01\r\n")
-                .traceparent, "");
-  EXPECT_EQ(parse("traceparent: ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n")
-                .traceparent, "");
+  EXPECT_EQ(
+      parse("traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01\r\n").traceparent,
+      "");
+  EXPECT_EQ(
+      parse("traceparent: 00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01\r\n").traceparent,
+      "");
+  EXPECT_EQ(
+      parse("traceparent: ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n").traceparent,
+      "");
   // Two traceparents: invalid, and tracestate goes with it.
   EXPECT_EQ(parse("traceparent: " + good + "\r\ntraceparent: " + good + "\r\ntracestate: a=1\r\n")
-                .tracestate, "");
+                .tracestate,
+            "");
   EXPECT_EQ(parse("traceparent: 01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz\r\n")
-                .traceparent, "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz");
+                .traceparent,
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz");
 }
 
 TEST(HttpParse, FindFrameBoundary) {
@@ -417,7 +435,7 @@ TEST(HttpParse, FindFrameBoundary) {
   EXPECT_EQ(req.FindFrameBoundary("x\nGET /a"), 2u);
   EXPECT_EQ(req.FindFrameBoundary("\x16\x03GET /a"), 2u);
   EXPECT_EQ(req.FindFrameBoundary("xxGET /a"), std::string_view::npos);  // mid-word
-  EXPECT_EQ(req.FindFrameBoundary("GET /a"), std::string_view::npos);  // offset >= 1 only
+  EXPECT_EQ(req.FindFrameBoundary("GET /a"), std::string_view::npos);    // offset >= 1 only
   EXPECT_EQ(req.FindFrameBoundary("xx\r\nPOST /"), 4u);
   EXPECT_EQ(req.FindFrameBoundary("TARGET x GET ?"), std::string_view::npos);
   EXPECT_EQ(req.FindFrameBoundary(".;OPTIONS *"), 2u);
@@ -446,18 +464,17 @@ TEST(HttpDetect, RequestsAndResponses) {
 
 TEST(HttpDetect, DoesNotClaimOtherProtocols) {
   for (std::string_view other : {
-           std::string_view("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n"),       // Redis RESP
-           std::string_view("GET key\r\n"),                             // Redis inline
-           std::string_view("SET key value\r\n"),
-           std::string_view("+OK\r\n"),
+           std::string_view("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n"),  // Redis RESP
+           std::string_view("GET key\r\n"),                       // Redis inline
+           std::string_view("SET key value\r\n"), std::string_view("+OK\r\n"),
            std::string_view("PING\r\n"),
-           std::string_view("\x00\x00\x00\x08\x04\xd2\x16\x2f", 8),    // PG SSLRequest
+           std::string_view("\x00\x00\x00\x08\x04\xd2\x16\x2f", 8),           // PG SSLRequest
            std::string_view("\x00\x00\x00\x54\x00\x03\x00\x00user\x00", 13),  // PG startup
-           std::string_view("Q\x00\x00\x00\x0dSELECT 1\x00", 14),       // PG query
-           std::string_view("AMQP\x00\x00\x09\x01", 8),                 // AMQP header
-           std::string_view("\x01\x00\x00\x00\x00\x00\x0b", 7),         // AMQP frame
-           std::string_view("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),        // HTTP/2 preface
-           std::string_view("\x16\x03\x01\x02\x00\x01", 6),             // TLS
+           std::string_view("Q\x00\x00\x00\x0dSELECT 1\x00", 14),             // PG query
+           std::string_view("AMQP\x00\x00\x09\x01", 8),                       // AMQP header
+           std::string_view("\x01\x00\x00\x00\x00\x00\x0b", 7),               // AMQP frame
+           std::string_view("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),              // HTTP/2 preface
+           std::string_view("\x16\x03\x01\x02\x00\x01", 6),                   // TLS
        }) {
     EXPECT_EQ(Detect(other, true).confidence, 0) << other;
     EXPECT_EQ(Detect(other, false).confidence, 0) << other;

@@ -1,10 +1,10 @@
 // The fixtures through the real pipeline (pcap replay with TCP reassembly -> connection tracking
 // -> detection -> HTTP decoder), both sides of every connection.
+#include "tests/support/replay.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "tests/support/replay.h"
 
 namespace wirespan::decoders::http {
 namespace {

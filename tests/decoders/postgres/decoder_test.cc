@@ -1,9 +1,10 @@
 // Byte-level tests of the PostgreSQL decoder: parser + matcher + spans, fed through DataStreams.
+#include "decoders/postgres/decoder.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "decoders/postgres/decoder.h"
 #include "decoders/postgres/spans.h"
 #include "tests/decoders/postgres/pg_wire.h"
 
@@ -210,7 +211,8 @@ TEST(PostgresDecoder, PipelineWithSeveralSyncs) {
 
 TEST(PostgresDecoder, FailedPrepareWithoutExecuteStillGivesASpan) {
   Harness h;
-  h.Client(Parse("__asyncpg_stmt_2__", "SELECT nope FROM missing") + Describe('S', "__asyncpg_stmt_2__") + Sync());
+  h.Client(Parse("__asyncpg_stmt_2__", "SELECT nope FROM missing") +
+           Describe('S', "__asyncpg_stmt_2__") + Sync());
   h.Server(Error("42P01", "relation \"missing\" does not exist") + Ready('I'));
   auto& spans = h.Finish();
   ASSERT_EQ(spans.size(), 1u);
@@ -301,7 +303,7 @@ TEST(PostgresDecoder, LongStatementUpToTheLimitAndCleanlyCutBeyond) {
     options.max_query_text_bytes = 100;
     options.sanitize_queries = false;
     Harness h(options);
-    std::string utf = "SELECT '" + std::string() ;
+    std::string utf = "SELECT '" + std::string();
     for (int i = 0; i < 100; ++i) utf += "é";
     utf += "'";
     h.Client(Query(utf));
@@ -334,7 +336,8 @@ TEST(PostgresDecoder, NoSecretsInSpans) {
   h.Server(AuthSasl());
   h.Client(Password("SCRAM-client-first n,,n=alice,r=S3cretNonce"));
   h.Server(StartupResponse());
-  h.Client(Query("ALTER USER alice PASSWORD 'TopSecretPw1'; SELECT * FROM t WHERE ssn = '123-45-6789'"));
+  h.Client(
+      Query("ALTER USER alice PASSWORD 'TopSecretPw1'; SELECT * FROM t WHERE ssn = '123-45-6789'"));
   h.Server(CommandComplete("ALTER ROLE") + CommandComplete("SELECT 0") + Ready('I'));
   h.Client(Parse("", "INSERT INTO cards VALUES ($1)") +
            Bind("", "", {std::string("4111111111111111")}) + Execute("") + Sync());
@@ -343,8 +346,8 @@ TEST(PostgresDecoder, NoSecretsInSpans) {
   auto& spans = h.Finish();
   ASSERT_EQ(spans.size(), 3u);
   const std::string all = Everything(spans);
-  for (const char* secret : {"TopSecretPw1", "123-45-6789", "4111111111111111", "S3cretNonce",
-                             "already exists"}) {
+  for (const char* secret :
+       {"TopSecretPw1", "123-45-6789", "4111111111111111", "S3cretNonce", "already exists"}) {
     EXPECT_EQ(all.find(secret), std::string::npos) << secret;
   }
 }
@@ -490,9 +493,8 @@ TEST(PostgresDecoder, DetectsStartupAndMidStreamTraffic) {
 
 TEST(PostgresDecoder, GarbageAndInterleavedBytesNeverCrashOrStall) {
   std::mt19937 rng(99);
-  const std::string good_client = Startup("u", "db") + Query("SELECT 1") +
-                                  Parse("s", "SELECT $1") + Bind("", "s", {std::string("1")}) +
-                                  Execute("") + Sync();
+  const std::string good_client = Startup("u", "db") + Query("SELECT 1") + Parse("s", "SELECT $1") +
+                                  Bind("", "s", {std::string("1")}) + Execute("") + Sync();
   const std::string good_server = StartupResponse() + DataRow({"1"}) + CommandComplete("SELECT 1") +
                                   Ready('I') + ParseComplete() + BindComplete() +
                                   CommandComplete("SELECT 1") + Ready('I');

@@ -1,11 +1,12 @@
 // Byte-level tests of the PostgreSQL message parser through the shared frame loop.
+#include "decoders/postgres/parse.h"
+
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <random>
 
 #include "decoders/common/frame_loop.h"
-#include "decoders/postgres/parse.h"
 #include "tests/decoders/postgres/pg_wire.h"
 
 namespace wirespan::decoders::postgres {
@@ -34,8 +35,8 @@ Fed FeedAll(Side side, const std::string& bytes, size_t chunk, ParserLimits limi
 }
 
 TEST(PostgresParse, FrontendMessagesWholeAndByteByByte) {
-  const std::string bytes = Startup("alice", "shop") + Password("hunter2") +
-                            Query("SELECT 1") + Parse("s1", "SELECT $1", 1) +
+  const std::string bytes = Startup("alice", "shop") + Password("hunter2") + Query("SELECT 1") +
+                            Parse("s1", "SELECT $1", 1) +
                             Bind("", "s1", {std::string("secret-param")}) + Describe('P', "") +
                             Execute("", 0) + Sync() + Flush() + Close('S', "s1") + Terminate();
   for (size_t chunk : {bytes.size(), size_t{1}, size_t{3}, size_t{7}}) {
@@ -60,14 +61,13 @@ TEST(PostgresParse, FrontendMessagesWholeAndByteByByte) {
 }
 
 TEST(PostgresParse, BackendMessages) {
-  const std::string bytes = AuthSasl() + AuthOk() + ParameterStatus("server_version", "15") +
-                            BackendKeyData() + Ready('I') + ParseComplete() + BindComplete() +
-                            ParamDescription(2) + RowDescription({"a", "b"}) + NoData() +
-                            DataRow({"1", "secret-value"}) + CommandComplete("SELECT 1") +
-                            EmptyQuery() + Error("23505", "dup", "Key (id)=(5)") + Notice("hi") +
-                            PortalSuspended() + CopyInResponse(2) + CopyOutResponse(1) +
-                            CopyData("row") + CopyDone() + Notification("ch", "payload") +
-                            CloseComplete() + Ready('T');
+  const std::string bytes =
+      AuthSasl() + AuthOk() + ParameterStatus("server_version", "15") + BackendKeyData() +
+      Ready('I') + ParseComplete() + BindComplete() + ParamDescription(2) +
+      RowDescription({"a", "b"}) + NoData() + DataRow({"1", "secret-value"}) +
+      CommandComplete("SELECT 1") + EmptyQuery() + Error("23505", "dup", "Key (id)=(5)") +
+      Notice("hi") + PortalSuspended() + CopyInResponse(2) + CopyOutResponse(1) + CopyData("row") +
+      CopyDone() + Notification("ch", "payload") + CloseComplete() + Ready('T');
   for (size_t chunk : {bytes.size(), size_t{1}, size_t{5}}) {
     Fed fed = FeedAll(Side::kBackend, bytes, chunk);
     ASSERT_EQ(fed.frames.size(), 23u) << "chunk " << chunk;
@@ -162,8 +162,8 @@ TEST(PostgresParse, GarbageResyncsAndCounts) {
 }
 
 TEST(PostgresParse, InvalidLengthsAreRejected) {
-  EXPECT_FALSE(ValidHeader(Side::kFrontend, 'S', 5, 1 << 20));   // Sync is exactly 4
-  EXPECT_FALSE(ValidHeader(Side::kBackend, 'Z', 4, 1 << 20));    // ReadyForQuery is exactly 5
+  EXPECT_FALSE(ValidHeader(Side::kFrontend, 'S', 5, 1 << 20));  // Sync is exactly 4
+  EXPECT_FALSE(ValidHeader(Side::kBackend, 'Z', 4, 1 << 20));   // ReadyForQuery is exactly 5
   EXPECT_FALSE(ValidHeader(Side::kBackend, 'C', 1 << 20, 1 << 20));
   EXPECT_FALSE(ValidHeader(Side::kFrontend, 'x', 10, 1 << 20));
   EXPECT_TRUE(ValidHeader(Side::kBackend, 'D', 1u << 29, 1 << 20));  // streamed types

@@ -56,7 +56,8 @@ inline std::string Parse(std::string_view name, std::string_view sql, uint16_t n
 }
 inline std::string Bind(std::string_view portal, std::string_view stmt,
                         const std::vector<std::optional<std::string>>& params = {}) {
-  std::string body = Cstr(portal) + Cstr(stmt) + Be16(0) + Be16(static_cast<uint16_t>(params.size()));
+  std::string body =
+      Cstr(portal) + Cstr(stmt) + Be16(0) + Be16(static_cast<uint16_t>(params.size()));
   for (const auto& p : params) {
     if (!p) {
       body += Be32(0xffffffffu);
@@ -84,7 +85,9 @@ inline std::string CopyDone() { return Msg('c', ""); }
 
 // Backend.
 inline std::string AuthOk() { return Msg('R', Be32(0)); }
-inline std::string AuthSasl() { return Msg('R', Be32(10) + Cstr("SCRAM-SHA-256") + std::string(1, '\0')); }
+inline std::string AuthSasl() {
+  return Msg('R', Be32(10) + Cstr("SCRAM-SHA-256") + std::string(1, '\0'));
+}
 inline std::string ParameterStatus(std::string_view k, std::string_view v) {
   return Msg('S', Cstr(k) + Cstr(v));
 }
@@ -103,7 +106,8 @@ inline std::string ParamDescription(uint16_t n) {
 }
 inline std::string RowDescription(std::initializer_list<std::string_view> cols) {
   std::string body = Be16(static_cast<uint16_t>(cols.size()));
-  for (auto c : cols) body += Cstr(c) + Be32(0) + Be16(0) + Be32(25) + Be16(0xffff) + Be32(0xffffffffu) + Be16(0);
+  for (auto c : cols)
+    body += Cstr(c) + Be32(0) + Be16(0) + Be32(25) + Be16(0xffff) + Be32(0xffffffffu) + Be16(0);
   return Msg('T', body);
 }
 inline std::string DataRow(std::initializer_list<std::string_view> values) {
@@ -114,14 +118,15 @@ inline std::string DataRow(std::initializer_list<std::string_view> values) {
 inline std::string CommandComplete(std::string_view tag) { return Msg('C', Cstr(tag)); }
 inline std::string Error(std::string_view sqlstate, std::string_view message,
                          std::string_view detail = "") {
-  std::string body = "S" + Cstr("ERROR") + "V" + Cstr("ERROR") + "C" + Cstr(sqlstate) + "M" +
-                     Cstr(message);
+  std::string body =
+      "S" + Cstr("ERROR") + "V" + Cstr("ERROR") + "C" + Cstr(sqlstate) + "M" + Cstr(message);
   if (!detail.empty()) body += "D" + Cstr(detail);
   body += std::string(1, '\0');
   return Msg('E', body);
 }
 inline std::string Notice(std::string_view message) {
-  return Msg('N', "S" + Cstr("NOTICE") + "C" + Cstr("00000") + "M" + Cstr(message) + std::string(1, '\0'));
+  return Msg(
+      'N', "S" + Cstr("NOTICE") + "C" + Cstr("00000") + "M" + Cstr(message) + std::string(1, '\0'));
 }
 inline std::string Notification(std::string_view channel, std::string_view payload) {
   return Msg('A', Be32(42) + Cstr(channel) + Cstr(payload));

@@ -3,6 +3,8 @@
 // one by one.
 //
 // WIRESPAN_UPDATE_GOLDEN=1 rewrites fixtures/<capture>.golden.txt after a re-recording.
+#include "tests/support/replay.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -10,7 +12,6 @@
 #include <sstream>
 
 #include "decoders/postgres/matcher.h"
-#include "tests/support/replay.h"
 
 namespace wirespan::decoders::postgres {
 namespace {
@@ -20,8 +21,9 @@ using testing::Filter;
 using testing::ReplayCapture;
 using testing::ReplayResult;
 
-const char* const kCaptures[] = {"asyncpg", "asyncpg_midstream", "psycopg2", "psycopg3",
-                                 "sqlalchemy_psycopg2", "sqlalchemy_asyncpg", "psql"};
+const char* const kCaptures[] = {"asyncpg",  "asyncpg_midstream",   "psycopg2",
+                                 "psycopg3", "sqlalchemy_psycopg2", "sqlalchemy_asyncpg",
+                                 "psql"};
 
 std::string CapturePath(const std::string& name) {
   return std::string(WIRESPAN_SOURCE_DIR) + "/tests/decoders/postgres/fixtures/" + name + ".pcap";
@@ -46,10 +48,10 @@ std::string Summary(const std::vector<model::Span>& spans) {
       text.replace(p, 1, "\\n");
     }
     out << s.name << " | " << text;
-    for (const char* key : {"db.namespace", "db.response.returned_rows",
-                            "db.postgresql.affected_rows", "db.response.status_code",
-                            "db.postgresql.pipeline_aborted", "db.postgresql.query_text.unknown",
-                            "db.postgresql.query_text.truncated"}) {
+    for (const char* key :
+         {"db.namespace", "db.response.returned_rows", "db.postgresql.affected_rows",
+          "db.response.status_code", "db.postgresql.pipeline_aborted",
+          "db.postgresql.query_text.unknown", "db.postgresql.query_text.truncated"}) {
       const std::string v = AttrText(s, key);
       if (!v.empty()) out << " | " << key << "=" << v;
     }
@@ -215,8 +217,8 @@ TEST(PostgresReplay, NoSecretsInAnySpan) {
     for (const auto& s : r.spans) {
       std::string all = s.name + "\n" + s.status_message + "\n";
       for (const auto& a : s.attributes.items()) all += a.key + "=" + AttrText(s, a.key) + "\n";
-      for (const char* secret : {"wirespan-Secret-Pw-42", "SECRET-LITERAL-7f3a9c",
-                                 "987654321123", "game-1", "copied", "pipe-"}) {
+      for (const char* secret : {"wirespan-Secret-Pw-42", "SECRET-LITERAL-7f3a9c", "987654321123",
+                                 "game-1", "copied", "pipe-"}) {
         EXPECT_EQ(all.find(secret), std::string::npos) << secret << " in " << s.name;
       }
     }

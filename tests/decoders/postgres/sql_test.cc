@@ -12,8 +12,9 @@ TEST(PostgresSql, SanitizesLiterals) {
             "INSERT INTO t (a, b, c) VALUES (?, -?, ?)");
   EXPECT_EQ(Sanitize("SELECT 'a''b', $$dollar 'x'$$, $fn$ body; $x$ $fn$, X'FF', B'01'"),
             "SELECT ?, ?, ?, ?, ?");
-  EXPECT_EQ(Sanitize("SELECT \"Weird \"\"Name\"\"\", t1.c2 FROM \"T\" WHERE flag = TRUE OR f = false"),
-            "SELECT \"Weird \"\"Name\"\"\", t1.c2 FROM \"T\" WHERE flag = ? OR f = ?");
+  EXPECT_EQ(
+      Sanitize("SELECT \"Weird \"\"Name\"\"\", t1.c2 FROM \"T\" WHERE flag = TRUE OR f = false"),
+      "SELECT \"Weird \"\"Name\"\"\", t1.c2 FROM \"T\" WHERE flag = ? OR f = ?");
   EXPECT_EQ(Sanitize("SELECT $1::int, $2 FROM t WHERE x IS NULL"),
             "SELECT $1::int, $2 FROM t WHERE x IS NULL");
   EXPECT_EQ(Sanitize("SELECT '2020-01-01'::date, INTERVAL '1 day', 0x1F, .5"),
@@ -48,7 +49,8 @@ TEST(PostgresSql, SplitsStatements) {
   EXPECT_EQ(parts[3], "COMMIT");
   EXPECT_TRUE(SplitStatements("  ;; -- only a comment\n").empty());
   auto fn = SplitStatements(
-      "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3");
+      "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT "
+      "3");
   ASSERT_EQ(fn.size(), 2u);
   EXPECT_EQ(fn[1], "SELECT 3");
   auto dollar = SplitStatements("DO $$ BEGIN PERFORM 1; END $$; SELECT 1");
@@ -129,8 +131,8 @@ TEST(PostgresSql, TruncatesAtUtf8Boundary) {
 }
 
 TEST(PostgresSql, LexerCoversInputExactly) {
-  const std::string inputs[] = {"", "'", "$", "$$", "$a", "E'", "U&", "U&\"x", "/*", "--", "1e", "0x",
-                                "\"", "$1$", "x'", "SELECT 1;", "\xff\xfe"};
+  const std::string inputs[] = {"",   "'",  "$",  "$$", "$a",  "E'", "U&",        "U&\"x",   "/*",
+                                "--", "1e", "0x", "\"", "$1$", "x'", "SELECT 1;", "\xff\xfe"};
   for (const auto& in : inputs) {
     std::string joined;
     for (const auto& t : Lex(in)) joined.append(t.text);

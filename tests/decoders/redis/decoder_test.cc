@@ -42,10 +42,9 @@ TEST(RedisDecoder, PipelineOfHundredCommandsGivesHundredSpans) {
       const auto& s = c.spans()[i];
       const std::string key = "key:" + std::to_string(i);
       EXPECT_EQ(s.name, i % 2 == 0 ? "SET" : "GET");
-      EXPECT_EQ(Attr(s, "db.query.text"), (i % 2 == 0 ? "SET " : "GET ") + key +
-                                               (i % 2 == 0 ? " ?" : ""));
-      EXPECT_EQ(Attr(s, "db.redis.response.type"),
-                i % 2 == 0 ? "simple-string" : "blob-string");
+      EXPECT_EQ(Attr(s, "db.query.text"),
+                (i % 2 == 0 ? "SET " : "GET ") + key + (i % 2 == 0 ? " ?" : ""));
+      EXPECT_EQ(Attr(s, "db.redis.response.type"), i % 2 == 0 ? "simple-string" : "blob-string");
       EXPECT_EQ(Attr(s, "db.system.name"), "redis");
       EXPECT_EQ(Attr(s, "server.port"), "6379");
       EXPECT_EQ(Attr(s, "db.namespace"), "0");
@@ -83,14 +82,15 @@ TEST(RedisDecoder, SpanTimingFromRequestFirstByteToReplyLastByte) {
 
 TEST(RedisDecoder, TransactionSpans) {
   FakeConnection c;
-  c.Send(Cmd({"MULTI"}) + Cmd({"SET", "a", "1"}) + Cmd({"LPUSH", "a", "x"}) +
-         Cmd({"INCR", "n"}) + Cmd({"EXEC"}));
+  c.Send(Cmd({"MULTI"}) + Cmd({"SET", "a", "1"}) + Cmd({"LPUSH", "a", "x"}) + Cmd({"INCR", "n"}) +
+         Cmd({"EXEC"}));
   c.Recv("+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n");
   c.Emit();
   ASSERT_EQ(c.spans().size(), 1u);  // MULTI; the queued commands wait for EXEC
   EXPECT_TRUE(c.decoder().matcher().in_transaction());
-  c.Recv("*3\r\n+OK\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
-         ":1\r\n");
+  c.Recv(
+      "*3\r\n+OK\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+      ":1\r\n");
   const uint64_t exec_end = c.now() - 1000 + 10;
   c.Emit();
   ASSERT_EQ(c.spans().size(), 5u);
@@ -135,8 +135,9 @@ TEST(RedisDecoder, DiscardAndWatchAbort) {
 TEST(RedisDecoder, ExecAbortAfterQueueingError) {
   FakeConnection c;
   c.Send(Cmd({"MULTI"}) + Cmd({"NOSUCHCMD", "x"}) + Cmd({"SET", "k", "v"}) + Cmd({"EXEC"}));
-  c.Recv("+OK\r\n-ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' \r\n"
-         "+QUEUED\r\n-EXECABORT Transaction discarded because of previous errors.\r\n");
+  c.Recv(
+      "+OK\r\n-ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' \r\n"
+      "+QUEUED\r\n-EXECABORT Transaction discarded because of previous errors.\r\n");
   c.Emit();
   ASSERT_EQ(c.spans().size(), 4u);
   EXPECT_EQ(c.spans()[1].status, model::StatusCode::kError);
@@ -238,9 +239,10 @@ TEST(RedisDecoder, PublishIsAProducerSpan) {
 TEST(RedisDecoder, ErrorsAndBlobErrors) {
   FakeConnection c;
   c.Send(Cmd({"INCR", "name"}) + Cmd({"FOO"}) + Cmd({"EVAL", "return 1", "0"}));
-  c.Recv("-ERR value is not an integer or out of range\r\n"
-         "!37\r\nERR unknown command 'FOO', with args \r\n"
-         ":1\r\n");
+  c.Recv(
+      "-ERR value is not an integer or out of range\r\n"
+      "!37\r\nERR unknown command 'FOO', with args \r\n"
+      ":1\r\n");
   c.Emit();
   ASSERT_EQ(c.spans().size(), 3u);
   EXPECT_EQ(c.spans()[0].status, model::StatusCode::kError);
@@ -375,7 +377,8 @@ TEST(RedisDecoder, RandomBytesNeverCrashOrStall) {
       } else {
         c.Recv(bytes, 1 + rng() % 20);
       }
-      if (rng() % 10 == 0) c.Gap(rng() % 2 ? Direction::kEgress : Direction::kIngress, rng() % 100 + 1);
+      if (rng() % 10 == 0)
+        c.Gap(rng() % 2 ? Direction::kEgress : Direction::kIngress, rng() % 100 + 1);
       c.Emit();
     }
     c.Emit(true);

@@ -201,8 +201,8 @@ TEST(RespParser, AuthSecretsAreNeverKept) {
 }
 
 TEST(RespParser, RejectsGarbage) {
-  for (std::string_view bad : {"?what\r\n", ":12x\r\n", "$abc\r\n", "#x\r\n", "_1\r\n",
-                               "*-5\r\n", "$-2\r\n", "$3\r\nabcd\r\n", "+a\nb\r\n"}) {
+  for (std::string_view bad : {"?what\r\n", ":12x\r\n", "$abc\r\n", "#x\r\n", "_1\r\n", "*-5\r\n",
+                               "$-2\r\n", "$3\r\nabcd\r\n", "+a\nb\r\n"}) {
     ParseRun run = Parse(MessageKind::kResponse, bad);
     EXPECT_GT(run.stats.parse_errors, 0u) << bad;
     EXPECT_TRUE(run.frames.empty()) << bad;

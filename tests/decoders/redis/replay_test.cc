@@ -1,12 +1,12 @@
 // Fixture captures (scripts/fixtures/record-redis.sh) replayed through the real pipeline.
+#include "tests/support/replay.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
-
-#include "tests/support/replay.h"
 
 namespace wirespan::testing {
 namespace {
@@ -25,11 +25,11 @@ ReplayResult Replay(const std::string& name) {
   EXPECT_TRUE(r.status.ok()) << r.status.message();
   if (std::getenv("WIRESPAN_DUMP_SPANS")) {
     for (const auto& s : r.spans) {
-      std::printf("%s %s | %s | %s | err=%s | %llu us\n", model::SpanKindName(s.kind),
-                  s.name.c_str(), AttrText(s, "db.query.text").c_str(),
-                  AttrText(s, "db.namespace").c_str(), AttrText(s, "error.type").c_str(),
-                  static_cast<unsigned long long>(
-                      (s.end_time_unix_nano - s.start_time_unix_nano) / 1000));
+      std::printf(
+          "%s %s | %s | %s | err=%s | %llu us\n", model::SpanKindName(s.kind), s.name.c_str(),
+          AttrText(s, "db.query.text").c_str(), AttrText(s, "db.namespace").c_str(),
+          AttrText(s, "error.type").c_str(),
+          static_cast<unsigned long long>((s.end_time_unix_nano - s.start_time_unix_nano) / 1000));
     }
   }
   return r;
@@ -87,8 +87,7 @@ TEST(RedisReplay, RedisPySync) {
   for (size_t i = 0; i < 100; ++i) {
     const std::string key = "pipe:" + std::to_string(i / 2);
     EXPECT_EQ(AttrText(pipe[i], "db.query.text"), i % 2 ? "GET " + key : "SET " + key + " ?");
-    EXPECT_EQ(AttrText(pipe[i], "db.redis.response.type"),
-              i % 2 ? "blob-string" : "simple-string");
+    EXPECT_EQ(AttrText(pipe[i], "db.redis.response.type"), i % 2 ? "blob-string" : "simple-string");
     EXPECT_LE(pipe[i].start_time_unix_nano, pipe[i].end_time_unix_nano);
     if (i > 0) {
       EXPECT_LE(pipe[i - 1].end_time_unix_nano, pipe[i].end_time_unix_nano);

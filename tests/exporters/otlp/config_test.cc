@@ -33,25 +33,25 @@ TEST(OtlpConfig, Defaults) {
 
 TEST(OtlpConfig, EnvGeneralAndPerSignal) {
   OtlpConfig c;
-  Status s = ApplyEnv(c, FakeEnv({
-                             {"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318/"},
-                             {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:9090/custom/path"},
-                             {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
-                             {"OTEL_EXPORTER_OTLP_HEADERS",
-                              "Authorization=Basic%20dXNlcjpwYXNz , x-tenant = acme"},
-                             {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-tenant=traces"},
-                             {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"},
-                             {"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
-                             {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "700"},
-                             {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/ca.pem"},
-                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem"},
-                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/k.pem"},
-                             {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "100"},
-                             {"OTEL_BSP_SCHEDULE_DELAY", "250"},
-                             {"OTEL_METRIC_EXPORT_INTERVAL", "15000"},
-                             {"OTEL_TRACES_SAMPLER", "parentbased_traceidratio"},
-                             {"OTEL_TRACES_SAMPLER_ARG", "0.25"},
-                         }));
+  Status s = ApplyEnv(
+      c, FakeEnv({
+             {"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318/"},
+             {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:9090/custom/path"},
+             {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+             {"OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Basic%20dXNlcjpwYXNz , x-tenant = acme"},
+             {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-tenant=traces"},
+             {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"},
+             {"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
+             {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "700"},
+             {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/ca.pem"},
+             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem"},
+             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/k.pem"},
+             {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "100"},
+             {"OTEL_BSP_SCHEDULE_DELAY", "250"},
+             {"OTEL_METRIC_EXPORT_INTERVAL", "15000"},
+             {"OTEL_TRACES_SAMPLER", "parentbased_traceidratio"},
+             {"OTEL_TRACES_SAMPLER_ARG", "0.25"},
+         }));
   ASSERT_TRUE(s.ok()) << s.message();
   auto t = ResolveSignal(c, Signal::kTraces);
   EXPECT_EQ(t.url, "https://collector:4318/v1/traces");
@@ -92,9 +92,9 @@ TEST(OtlpConfig, EnvBadValuesAreReportedAndSkipped) {
                                   {"OTEL_TRACES_SAMPLER_ARG", "1.5"},
                                   {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://ok:4318"}}));
   ASSERT_FALSE(s.ok());
-  for (const char* name : {"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TIMEOUT",
-                           "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_HEADERS",
-                           "OTEL_TRACES_SAMPLER"}) {
+  for (const char* name :
+       {"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_TRACES_SAMPLER"}) {
     EXPECT_NE(s.message().find(name), std::string::npos) << s.message();
   }
   EXPECT_EQ(c.protocol, Protocol::kHttpProtobuf);
@@ -193,8 +193,8 @@ TEST(OtlpConfig, ResourceAttributes) {
   EXPECT_EQ(*a->FindString("deployment.environment"), "prod");
   EXPECT_EQ(*a->FindString("k"), "a,b");
   EXPECT_FALSE(ParseResourceAttributes("justakey").ok());
-  auto env = ResourceAttributesFromEnv(FakeEnv(
-      {{"OTEL_RESOURCE_ATTRIBUTES", "service.name=a,team=x"}, {"OTEL_SERVICE_NAME", "b"}}));
+  auto env = ResourceAttributesFromEnv(
+      FakeEnv({{"OTEL_RESOURCE_ATTRIBUTES", "service.name=a,team=x"}, {"OTEL_SERVICE_NAME", "b"}}));
   ASSERT_TRUE(env.ok());
   EXPECT_EQ(*env->FindString("service.name"), "b");
   EXPECT_EQ(*env->FindString("team"), "x");

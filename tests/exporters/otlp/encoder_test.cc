@@ -73,7 +73,8 @@ TEST(OtlpEncoder, TracesProtoRoundTrip) {
   ASSERT_EQ(req.resource_spans(1).scope_spans(0).spans_size(), 1);
 
   const auto& s0 = rs0.scope_spans(0).spans(0);
-  EXPECT_EQ(s0.trace_id(), std::string(reinterpret_cast<const char*>(spans[0].trace_id.data()), 16));
+  EXPECT_EQ(s0.trace_id(),
+            std::string(reinterpret_cast<const char*>(spans[0].trace_id.data()), 16));
   EXPECT_EQ(s0.span_id(), std::string(reinterpret_cast<const char*>(spans[0].span_id.data()), 8));
   EXPECT_TRUE(s0.parent_span_id().empty());
   EXPECT_EQ(s0.name(), "GET /users/{id}");
@@ -157,7 +158,8 @@ void HexIdsToBase64(nlohmann::json& j) {
         std::string out;
         size_t i = 0;
         for (; i + 2 < bytes.size(); i += 3) {
-          uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+          uint32_t n =
+              (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
           for (int s = 18; s >= 0; s -= 6) out.push_back(kB64[(n >> s) & 63]);
         }
         if (bytes.size() - i == 1) {
@@ -311,7 +313,8 @@ TEST(OtlpEncoder, ParsesPartialSuccess) {
   EXPECT_EQ(p->rejected, 3);
   EXPECT_EQ(p->error_message, "too old");
   auto pj = ParseExportResponse(
-      Signal::kMetrics, R"({"partialSuccess":{"rejectedDataPoints":"5","errorMessage":"x"}})", true);
+      Signal::kMetrics, R"({"partialSuccess":{"rejectedDataPoints":"5","errorMessage":"x"}})",
+      true);
   ASSERT_TRUE(pj.ok());
   EXPECT_EQ(pj->rejected, 5);
   auto empty = ParseExportResponse(Signal::kTraces, "", false);

@@ -456,8 +456,8 @@ class FixedProducer : public model::MetricProducer {
     h.name = "http.server.request.duration";
     h.unit = "s";
     h.type = model::MetricType::kHistogram;
-    model::HistogramAggregator agg(std::make_shared<const std::vector<double>>(
-        std::vector<double>{0.1, 1}));
+    model::HistogramAggregator agg(
+        std::make_shared<const std::vector<double>>(std::vector<double>{0.1, 1}));
     agg.Record(0.05);
     agg.Record(0.5);
     model::HistogramPoint p;
@@ -501,8 +501,8 @@ TEST(OtlpMetricExporter, ForceFlushAndShutdownExport) {
   auto producer = std::make_shared<model::MetricProducerSet>();
   producer->Add(std::make_shared<model::CallbackCounterProducer>(
       "wirespan.events", "Events", "{event}", [] { return int64_t{7}; }));
-  producer->Add(std::make_shared<model::CallbackGaugeProducer>(
-      "wirespan.queue.fill", "Queue", "1", [] { return 0.5; }));
+  producer->Add(std::make_shared<model::CallbackGaugeProducer>("wirespan.queue.fill", "Queue", "1",
+                                                               [] { return 0.5; }));
   auto exp = OtlpMetricExporter::Create(o, producer);
   ASSERT_TRUE(exp.ok());
   ASSERT_TRUE((*exp)->ForceFlush(5s));

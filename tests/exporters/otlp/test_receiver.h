@@ -170,8 +170,8 @@ class TestReceiver {
       req.raw_body = buf.substr(0, length);
       buf.erase(0, length);
       req.body = req.raw_body;
-      if (auto it = req.headers.find("content-encoding"); it != req.headers.end() &&
-                                                          it->second == "gzip") {
+      if (auto it = req.headers.find("content-encoding");
+          it != req.headers.end() && it->second == "gzip") {
         auto plain = exporters::otlp::GzipDecompress(req.raw_body);
         req.body = plain.ok() ? plain.value() : std::string("<bad gzip>");
       }
@@ -186,9 +186,9 @@ class TestReceiver {
         requests_.push_back(req);
       }
       cv_.notify_all();
-      std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\nContent-Type: " +
-                        reply.content_type + "\r\nContent-Length: " +
-                        std::to_string(reply.body.size()) + "\r\n";
+      std::string out = "HTTP/1.1 " + std::to_string(reply.status) +
+                        " X\r\nContent-Type: " + reply.content_type +
+                        "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n";
       for (const auto& [k, v] : reply.headers) out += k + ": " + v + "\r\n";
       out += "\r\n" + reply.body;
       size_t sent = 0;

@@ -1,10 +1,9 @@
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
@@ -146,7 +145,8 @@ TEST(PrometheusText, MergesResourcesIntoOneFamily) {
   }
   TextFormatOptions o;
   o.target_info = false;
-  EXPECT_EQ(RenderText(ms, o), "# TYPE x_total counter\nx_total{job=\"a\"} 0\nx_total{job=\"b\"} 1\n");
+  EXPECT_EQ(RenderText(ms, o),
+            "# TYPE x_total counter\nx_total{job=\"a\"} 0\nx_total{job=\"b\"} 1\n");
 }
 
 // --- the endpoint --------------------------------------------------------------------------
