@@ -1,6 +1,9 @@
 #include "tests/support/rabbitmq_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +36,28 @@ int RunAndWait(std::vector<std::string> argv, std::vector<std::string> env, std:
 }
 
 }  // namespace
+
+// True when the port answers the AMQP 0-9-1 protocol header with a method frame
+// (connection.start). An open port alone is not proof: another process may hold it.
+static bool SpeaksAmqp(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    static const char kHeader[] = {'A', 'M', 'Q', 'P', 0, 0, 9, 1};
+    char reply = 0;
+    ok = write(fd, kHeader, sizeof(kHeader)) == sizeof(kHeader) && read(fd, &reply, 1) == 1 &&
+         reply == 1;
+  }
+  close(fd);
+  return ok;
+}
 
 StatusOr<std::unique_ptr<RabbitmqServer>> RabbitmqServer::Start(
     const RabbitmqServerOptions& options) {
@@ -82,7 +107,8 @@ StatusOr<std::unique_ptr<RabbitmqServer>> RabbitmqServer::Start(
   s->process_.emplace(std::move(child.value()));
   // The AMQP listener opens once the broker has booted.
   const auto deadline = std::chrono::steady_clock::now() + options.startup_timeout;
-  while (!WaitForTcpPort(s->port_, std::chrono::milliseconds(500), "127.0.0.1")) {
+  while (!WaitForTcpPort(s->port_, std::chrono::milliseconds(500), "127.0.0.1") ||
+         !SpeaksAmqp(s->port_)) {
     if (!s->process_->running() || std::chrono::steady_clock::now() > deadline) {
       std::string log = ReadFileOrEmpty(s->dir_ + "/log/rabbit.log");
       std::string out = s->process_->Stdout();
