@@ -131,8 +131,10 @@ ExportClient::Result ExportClient::Export(
                             : fmt::format("HTTP {}: {}", resp.status, resp.body.substr(0, 200));
     result.error = error;
     if (!IsRetryable(resp)) {
-      spdlog::warn("OTLP export of {} {} to {} failed, not retryable: {}", items, what, config_.url,
-                   error);
+      if (uint64_t suppressed = 0; WarnAllowed(&suppressed)) {
+        spdlog::warn("OTLP export of {} {} to {} failed, not retryable: {} ({} similar suppressed)",
+                     items, what, config_.url, error, suppressed);
+      }
       return give_up(Outcome::kRejected, error);
     }
 
@@ -149,14 +151,30 @@ ExportClient::Result ExportClient::Export(
     backoff = std::min(retry_.max_backoff, backoff * 2);
     auto wake = Clock::now() + wait;
     if (wake >= deadline) {
-      spdlog::warn("OTLP export of {} {} to {} given up after {} tries: {}", items, what,
-                   config_.url, attempt + 1, error);
+      if (uint64_t suppressed = 0; WarnAllowed(&suppressed)) {
+        spdlog::warn(
+            "OTLP export of {} {} to {} given up after {} tries: {} ({} similar suppressed)", items,
+            what, config_.url, attempt + 1, error, suppressed);
+      }
       return give_up(Outcome::kGaveUp, error);
     }
     spdlog::debug("OTLP export to {} failed ({}), retrying in {} ms", config_.url, error,
                   wait.count());
     if (!sleep_until(wake)) return give_up(Outcome::kAborted, error);
   }
+}
+
+bool ExportClient::WarnAllowed(uint64_t* suppressed) {
+  constexpr auto kInterval = std::chrono::seconds(30);
+  const auto now = std::chrono::steady_clock::now();
+  if (last_warning_ != std::chrono::steady_clock::time_point{} && now - last_warning_ < kInterval) {
+    ++suppressed_warnings_;
+    return false;
+  }
+  last_warning_ = now;
+  *suppressed = suppressed_warnings_;
+  suppressed_warnings_ = 0;
+  return true;
 }
 
 }  // namespace wirespan::exporters::otlp

@@ -71,8 +71,13 @@ class ExportClient {
   const char* content_type() const;
 
  private:
+  // An outage must not flood the log: one warning per interval, with a count of the others.
+  bool WarnAllowed(uint64_t* suppressed);
+
   Signal signal_;
   SignalConfig config_;
+  std::chrono::steady_clock::time_point last_warning_{};
+  uint64_t suppressed_warnings_ = 0;
   RetryPolicy retry_;
   std::unique_ptr<HttpTransport> transport_;
   AtomicExporterStats* stats_;
