@@ -40,7 +40,17 @@ int main(int argc, char** argv) {
     cmd->add_option("--prometheus", prometheus,
                     "Serve Prometheus metrics on ADDR:PORT (default 127.0.0.1:9464)")
         ->expected(0, 1)
-        ->type_name("[ADDR]");
+        ->type_name("[ADDR]")
+        // Only a port or ADDR:PORT: `replay --prometheus FILE` must not take the file as address.
+        ->check(CLI::Validator(
+            [](std::string& v) -> std::string {
+              const size_t colon = v.rfind(':');
+              const std::string port = colon == std::string::npos ? v : v.substr(colon + 1);
+              const bool digits = !port.empty() && port.size() <= 5 &&
+                                  port.find_first_not_of("0123456789") == std::string::npos;
+              return v.empty() || digits ? std::string() : "expected PORT or ADDR:PORT, got " + v;
+            },
+            "ADDR:PORT"));
     cmd->add_option("--metrics-interval", metrics_interval,
                     "OTLP metric export interval, e.g. 10s (default 60s)");
     cmd->add_option("--shutdown-timeout", shutdown_timeout,
