@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 
+#include "model/key_value_list.h"
 #include "wirespan/version.h"
 
 namespace wirespan::agent {
@@ -50,12 +50,14 @@ std::string ApplicationFromArgs(const std::vector<std::string>& argv) {
   if (argv.empty()) return {};
   size_t i = 1;
   std::string runner = Basename(argv[0]);
+  bool module = false;  // python3 -m MODULE: the module is the application
   if (IsPython(runner)) {
     // python3 [-X opt] [-m module | script.py] ...
     for (; i < argv.size(); ++i) {
       const std::string& a = argv[i];
       if (a == "-m" && i + 1 < argv.size()) {
         runner = argv[i + 1];
+        module = true;
         i += 2;
         break;
       }
@@ -72,7 +74,8 @@ std::string ApplicationFromArgs(const std::vector<std::string>& argv) {
                                       "celery",  "flask",    "fastapi"};
   bool is_runner = false;
   for (const char* r : kAppRunners) is_runner |= runner == r;
-  if (!is_runner) return IsPython(runner) ? std::string() : runner;
+  // Anything else is named by its executable (argv[0] may be rewritten, e.g. by nginx).
+  if (!is_runner) return module ? runner : std::string();
   for (; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a == "-A" || a == "--app") {
@@ -88,15 +91,10 @@ std::string ApplicationFromArgs(const std::vector<std::string>& argv) {
 }
 
 std::string ParseResourceAttribute(const std::string& attrs, std::string_view key) {
-  std::stringstream ss(attrs);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const size_t eq = item.find('=');
-    if (eq == std::string::npos) continue;
-    std::string k = item.substr(0, eq);
-    k.erase(0, k.find_first_not_of(" \t"));
-    k.erase(k.find_last_not_of(" \t") + 1);
-    if (k == key) return item.substr(eq + 1);
+  auto items = model::ParseKeyValueList(attrs);
+  if (!items.ok()) return {};  // the process's own malformed setting: fall back to other names
+  for (const auto& [k, v] : *items) {
+    if (k == key) return v;
   }
   return {};
 }

@@ -6,24 +6,13 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "model/key_value_list.h"
+
 namespace wirespan::exporters::otlp {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 StatusOr<std::chrono::milliseconds> ParseMillis(std::string_view text) {
-  text = Trim(text);
+  text = model::TrimBlanks(text);
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || v < 0) {
@@ -33,7 +22,7 @@ StatusOr<std::chrono::milliseconds> ParseMillis(std::string_view text) {
 }
 
 StatusOr<size_t> ParseCount(std::string_view text) {
-  text = Trim(text);
+  text = model::TrimBlanks(text);
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || v == 0) {
@@ -82,7 +71,7 @@ const char* ProtocolName(Protocol protocol) {
 const char* CompressionName(Compression c) { return c == Compression::kGzip ? "gzip" : "none"; }
 
 StatusOr<Protocol> ParseProtocol(std::string_view name) {
-  name = Trim(name);
+  name = model::TrimBlanks(name);
   if (name == "http/protobuf") return Protocol::kHttpProtobuf;
   if (name == "http/json") return Protocol::kHttpJson;
   if (name == "grpc") return Protocol::kGrpc;
@@ -91,51 +80,24 @@ StatusOr<Protocol> ParseProtocol(std::string_view name) {
 }
 
 StatusOr<Compression> ParseCompression(std::string_view name) {
-  name = Trim(name);
+  name = model::TrimBlanks(name);
   if (name == "gzip") return Compression::kGzip;
   if (name == "none" || name.empty()) return Compression::kNone;
   return Status::Error(fmt::format("unknown compression '{}' (expected gzip or none)", name));
 }
 
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      int hi = HexDigit(text[i + 1]);
-      int lo = HexDigit(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
-  }
-  return out;
-}
+std::string PercentDecode(std::string_view text) { return model::PercentDecode(text); }
 
 StatusOr<Headers> ParseHeaders(std::string_view text) {
+  auto items = model::ParseKeyValueList(text);
+  if (!items.ok()) return items.status();
   Headers out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string_view::npos) comma = text.size();
-    std::string_view item = Trim(text.substr(pos, comma - pos));
-    pos = comma + 1;
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    if (eq == std::string_view::npos) {
-      return Status::Error(fmt::format("'{}' is not key=value", item));
-    }
-    std::string key = PercentDecode(Trim(item.substr(0, eq)));
-    if (key.empty()) return Status::Error(fmt::format("'{}' has an empty key", item));
+  for (auto& [key, value] : *items) {
     for (char c : key) {
       if (c <= 32 || c >= 127 || c == ':') {
         return Status::Error(fmt::format("'{}' is not a valid header name", key));
       }
     }
-    std::string value = PercentDecode(Trim(item.substr(eq + 1)));
     for (char c : value) {
       if (c == '\r' || c == '\n' || c == '\0') {
         return Status::Error(fmt::format("the value of '{}' has a line break or NUL", key));
@@ -147,24 +109,10 @@ StatusOr<Headers> ParseHeaders(std::string_view text) {
 }
 
 StatusOr<model::Attributes> ParseResourceAttributes(std::string_view text) {
+  auto items = model::ParseKeyValueList(text, "resource attribute ");
+  if (!items.ok()) return items.status();
   model::Attributes attrs;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string_view::npos) comma = text.size();
-    std::string_view item = Trim(text.substr(pos, comma - pos));
-    pos = comma + 1;
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    if (eq == std::string_view::npos) {
-      return Status::Error(fmt::format("resource attribute '{}' is not key=value", item));
-    }
-    std::string key = PercentDecode(Trim(item.substr(0, eq)));
-    if (key.empty()) {
-      return Status::Error(fmt::format("resource attribute '{}' has an empty key", item));
-    }
-    attrs.Set(key, PercentDecode(Trim(item.substr(eq + 1))));
-  }
+  for (auto& [key, value] : *items) attrs.Set(key, std::move(value));
   return attrs;
 }
 
@@ -336,7 +284,8 @@ Status ApplyEnv(OtlpConfig& config, const EnvLookup& getenv) {
   millis("OTEL_METRIC_EXPORT_INTERVAL", config.metric_export_interval);
   if (auto name = get("OTEL_TRACES_SAMPLER")) {
     auto arg = get("OTEL_TRACES_SAMPLER_ARG");
-    auto s = ParseSampler(Trim(*name), arg ? Trim(*arg) : std::string_view());
+    auto s =
+        ParseSampler(model::TrimBlanks(*name), arg ? model::TrimBlanks(*arg) : std::string_view());
     if (s.ok()) {
       config.sampler = *s;
     } else {
